@@ -1,0 +1,3 @@
+from zhibu.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""Configuration from environment variables and an optional `.env` file (names per the CLI contract)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    # XDG-style per-user data folder; no platformdirs dependency for one path.
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "zhibu"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    zhibu_home: Path = Field(default_factory=_default_home)
+    zhibu_embedding: str = "e5-small"
+    zhibu_chroma_host: str | None = None
+    zhibu_chroma_port: int = 8000
+    zhibu_llm_base_url: str | None = None
+    zhibu_llm_api_key: SecretStr | None = None
+    zhibu_llm_model: str | None = None
+    zhibu_llm_timeout: float = 20.0
+    telegram_bot_token: SecretStr | None = None
+    zhibu_telegram_api_url: str | None = None
+    zhibu_admins: str = ""
+    zhibu_webhook_url: str | None = None
+    zhibu_webhook_secret: SecretStr | None = None
+    zhibu_webhook_port: int = 8443
+    zhibu_max_upload_mb: int = 20
+
+    @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.zhibu_admins.replace(" ", "").split(",") if part)
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.zhibu_home / "kb"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
