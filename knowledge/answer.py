@@ -1,0 +1,108 @@
+"""Grounded answers: the extractive answerer (default, deterministic) and the refusal rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from langchain_core.documents import Document
+
+from knowledge.text import tokenize
+
+# Relevance floors, calibrated on the dev set and our own negatives (benchmarks/bench_qa.py, README).
+MIN_COVERAGE = 0.45
+MIN_DENSE = 0.0
+MAX_QUESTION_CHARS = 500
+_SENTENCE = re.compile(r"[^。.;；!！?？]+[。.;；!！?？]?")
+_NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+COVERAGE_NOTE = (
+    "知识库收录：《关于“五化协同、大抓基层”的指导意见》（内组通字〔2020〕2号）、"
+    "《筑牢新时代北疆基层战斗堡垒建设“最强党支部”方案》（内组通字〔2020〕4号）、"
+    "《内蒙古自治区“最强党支部”建设工作指南》及其附件1、附件2。"
+)
+SELF_CHECK_HINT = "想知道自己的支部能否评为“最强党支部”，请用 /check 做一次逐项自评（终端里输入 check）。"
+
+
+@dataclass(frozen=True)
+class Citation:
+    document: str
+    doc_number: str
+    section: str
+    text: str
+    score: float
+    chunk_id: str
+    short_title: str = ""
+
+    @classmethod
+    def from_document(cls, doc: Document) -> "Citation":
+        m = doc.metadata
+        return cls(m["document"], m["doc_number"], m["section"], doc.page_content, round(float(m["score"]), 6), m["chunk_id"], m["short_title"])
+
+    @property
+    def label(self) -> str:
+        number = f"（{self.doc_number}）" if self.doc_number else ""
+        return f"《{self.document}》{number} {self.section}".strip()
+
+    def to_dict(self) -> dict:
+        return {"document": self.document, "doc_number": self.doc_number, "section": self.section, "text": self.text,
+                "score": self.score, "chunk_id": self.chunk_id}
+
+
+@dataclass
+class Answer:
+    question: str
+    found: bool
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "found": self.found, "answer": self.answer,
+                "citations": [c.to_dict() for c in self.citations], "mode": self.mode}
+
+
+def problem_with_question(question: str) -> str | None:
+    """A polite Chinese explanation when the question cannot be searched at all."""
+    if not question.strip():
+        return "问题是空的。请直接输入想了解的政策问题，例如：“最强党支部多长时间评定一次？”"
+    if not _NO_WORDS.search(question):
+        return "没有看懂这条消息。请用中文文字描述想了解的政策问题，例如：“党员评议优秀比例要达到多少？”"
+    if len(question) > MAX_QUESTION_CHARS:
+        return f"问题太长了（{len(question)} 字）。请把问题压缩到 {MAX_QUESTION_CHARS} 字以内，一次问一件事。"
+    return None
+
+
+def is_relevant(doc: Document) -> bool:
+    m = doc.metadata
+    return m["coverage"] >= MIN_COVERAGE and m["dense"] >= MIN_DENSE
+
+
+def refusal(question: str, reason: str | None = None) -> Answer:
+    text = reason or f"现有政策文件没有涉及这个问题，我不能凭空回答。{COVERAGE_NOTE}{SELF_CHECK_HINT}"
+    return Answer(question=question, found=False, answer=text)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 1]
+
+
+def _best_sentences(question_words: set[str], text: str, limit: int) -> list[str]:
+    sentences = _sentences(text)
+    scored = [(len(question_words & set(tokenize(s))), i) for i, s in enumerate(sentences)]
+    chosen = sorted(i for overlap, i in sorted(scored, reverse=True)[:limit] if overlap > 0)
+    return [sentences[i] for i in chosen] or sentences[:1]
+
+
+def extractive_answer(question: str, documents: list[Document]) -> Answer:
+    """Quote the sentences of the relevant passages that share most words with the question."""
+    relevant = [doc for doc in documents if is_relevant(doc)]
+    if not relevant:
+        return refusal(question)
+    words = set(tokenize(question))
+    citations = [Citation.from_document(doc) for doc in relevant]
+    lines = []
+    for number, citation in enumerate(citations[:3], start=1):
+        quote = "".join(_best_sentences(words, citation.text, 2 if number == 1 else 1))
+        lines.append(f"{citation.short_title}·{citation.section}：“{quote}”[{number}]")
+    return Answer(question=question, found=True, answer="\n".join(lines), citations=citations)

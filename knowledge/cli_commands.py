@@ -1,0 +1,100 @@
+"""`zhibu ingest`, `zhibu ask` and `zhibu eval-qa`: parse, call the service, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from zhibu.cli import emit_json
+from zhibu.errors import BadInput
+from zhibu.settings import get_settings
+
+
+def _service():
+    from knowledge.service import get_qa_service
+
+    return get_qa_service(get_settings())
+
+
+def _progress_bar():
+    """A tqdm bar on a terminal (stderr), nothing when piped."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="段", desc="嵌入", disable=not sys.stderr.isatty(), file=sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def run_ingest(paths: list[Path], *, remove: list[str], include_corpus: bool, as_json: bool) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise BadInput(f"找不到文件 (no such file or folder): {', '.join(missing)}")
+    bar, update = _progress_bar()
+    with bar:
+        report = _service().ingest([p.resolve() for p in paths], include_corpus=include_corpus, remove=remove, progress=update)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed), ("unchanged", report.unchanged)):
+        print(f"{label:9} {len(ids):3}  {' '.join(ids)}")
+    print(f"embedded {report.embedded} passages, reused {report.reused}; generation {report.generation or '(unchanged)'}")
+
+
+def format_answer(answer) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines.append("")
+        lines.append("出处：")
+        lines += [f"[{n}] {c.label}" for n, c in enumerate(answer.citations, start=1)]
+    return "\n".join(lines)
+
+
+def _read_questions(path: Path) -> list[str]:
+    if not path.is_file():
+        raise BadInput(f"找不到问题文件 (no such file): {path}")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                line = json.loads(line)["question"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BadInput(f"{path}:{number}: JSONL 行需要 question 字段 (needs a 'question' field)") from exc
+        questions.append(line)
+    return questions
+
+
+def run_ask(question: str | None, *, as_json: bool, k: int, questions_file: Path | None) -> None:
+    if questions_file is not None:
+        service = _service()
+        for text in _read_questions(questions_file):
+            emit_json(service.ask(text, k=k).to_dict())
+        return
+    if question is None or not question.strip():
+        raise BadInput("请给出问题，例如：zhibu ask \"最强党支部多长时间评定一次？\" (question is empty)")
+    answer = _service().ask(question, k=k)
+    if as_json:
+        emit_json(answer.to_dict())
+    else:
+        print(format_answer(answer))
+
+
+def run_eval_qa(file: Path, *, k: int, as_json: bool, min_hit5: float) -> None:
+    from knowledge.evaluation import evaluate_questions, format_report, load_cases
+
+    report = evaluate_questions(_service(), load_cases(file), k=k)
+    if as_json:
+        emit_json(report)
+    else:
+        print(format_report(report))
+    if report["hit@5"] < min_hit5:
+        sys.stderr.write(f"hit@5 {report['hit@5']:.3f} is below the floor {min_hit5:.3f}\n")
+        raise SystemExit(1)

@@ -1,0 +1,109 @@
+"""Hybrid retrieval: BM25 over jieba tokens fused with dense similarity by reciprocal rank fusion.
+
+`HybridSearch` does the work on one generation; `PolicyRetriever` is its langchain `BaseRetriever`
+face, so any langchain chain can use it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from knowledge.store import Generation, Passage
+from knowledge.text import expand_query, tokenize
+
+# Measured on the dev set plus our own questions (benchmarks/bench_qa.py); see README.
+RRF_K = 60
+KEYWORD_WEIGHT = 1.0
+DENSE_WEIGHT = 1.0
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused RRF score, comparable within one query
+    keyword: float  # BM25 score
+    dense: float  # cosine similarity (0 when keyword-only)
+    coverage: float  # IDF-weighted share of the question's words found in the passage
+
+
+class HybridSearch:
+    def __init__(self, generation: Generation, vectors=None, embeddings=None) -> None:
+        import bm25s
+
+        self.generation = generation
+        self.passages = generation.passages
+        self._vectors, self._embeddings = vectors, embeddings
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([list(p.tokens) or ["∅"] for p in self.passages], show_progress=False)
+        document_frequency = Counter(token for p in self.passages for token in set(p.tokens))
+        total = max(1, len(self.passages))
+        self._idf = {token: math.log(1 + total / df) for token, df in document_frequency.items()}
+        self._unseen_idf = math.log(1 + total)
+        self._token_sets = [set(p.tokens) for p in self.passages]
+
+    def _coverage(self, words: list[str], index: int) -> float:
+        weights = {w: self._idf.get(w, self._unseen_idf) for w in set(words)}
+        total = sum(weights.values())
+        return sum(weight for w, weight in weights.items() if w in self._token_sets[index]) / total if total else 0.0
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        if not self.passages:
+            return []
+        keyword_scores = self._bm25.get_scores(expand_query(question))
+        keyword_rank = sorted(range(len(self.passages)), key=lambda i: -keyword_scores[i])[:CANDIDATES]
+        fused: dict[int, float] = {}
+        for rank, index in enumerate(keyword_rank):
+            if keyword_scores[index] > 0:
+                fused[index] = KEYWORD_WEIGHT / (RRF_K + rank + 1)
+        dense_scores: dict[int, float] = {}
+        if self._vectors is not None and self._embeddings is not None:
+            position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+            for rank, (chunk_id, similarity) in enumerate(self._vectors.query(self._embeddings.embed_query(question), CANDIDATES)):
+                index = position[chunk_id]
+                dense_scores[index] = similarity
+                fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+        words = tokenize(question)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [
+            Hit(self.passages[i], fused[i], float(keyword_scores[i]), dense_scores.get(i, 0.0), self._coverage(words, i))
+            for i in best
+        ]
+
+
+def hit_to_document(hit: Hit) -> Document:
+    p = hit.passage
+    return Document(
+        id=p.chunk_id,
+        page_content=p.text,
+        metadata={
+            "chunk_id": p.chunk_id,
+            "doc_id": p.doc_id,
+            "document": p.document,
+            "short_title": p.short_title,
+            "doc_number": p.doc_number,
+            "section": p.section,
+            "score": hit.score,
+            "keyword": hit.keyword,
+            "dense": hit.dense,
+            "coverage": hit.coverage,
+        },
+    )
+
+
+class PolicyRetriever(BaseRetriever):
+    """langchain retriever over the policy passages (scores in each document's metadata)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    search: HybridSearch
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [hit_to_document(hit) for hit in self.search.search(query, self.k)]

@@ -1,0 +1,141 @@
+"""The Q&A service the CLI and both chat transports share: one knowledge base, one model, per process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from knowledge.answer import Answer, Citation, extractive_answer, problem_with_question, refusal
+from knowledge.store import IngestReport, KnowledgeBase, ProgressFn
+from zhibu.settings import Settings
+
+log = logging.getLogger(__name__)
+SHIPPED = "shipped"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    doc_number: str
+    version: str
+    chunks: int
+    origin: str
+    ingested_at: str
+
+
+class QAService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.kb = KnowledgeBase(settings.zhibu_home, settings.zhibu_chroma_host, settings.zhibu_chroma_port)
+        self._lock = threading.RLock()
+        self._search = None
+        self._generation_name: str | None = None
+
+    @cached_property
+    def embeddings(self):
+        from knowledge.embeddings import make_embeddings
+
+        return make_embeddings(self.settings.zhibu_embedding)
+
+    @cached_property
+    def composer(self):
+        """The LLM composer when configured, else None (extractive answers)."""
+        if not (self.settings.zhibu_llm_base_url and self.settings.zhibu_llm_model):
+            return None
+        from knowledge.llm import LLMComposer
+
+        return LLMComposer(self.settings)
+
+    # ---- knowledge base maintenance ------------------------------------------------------
+    def _sync(self, documents, origins, *, remove=(), prune_origin=None, progress: ProgressFn | None = None) -> IngestReport:
+        from knowledge.text import tokenize
+
+        with self._lock:
+            report = self.kb.sync(documents, origins=origins, remove=list(remove), prune_origin=prune_origin,
+                                  embeddings=self.embeddings, tokenizer=tokenize, progress=progress)
+            self._search = None  # reopen on next use
+            return report
+
+    def ingest(self, paths: list[Path], *, include_corpus: bool = False, remove=(), progress: ProgressFn | None = None) -> IngestReport:
+        from ingest.documents import iter_documents, shipped_corpus_paths
+
+        shipped = iter_documents(shipped_corpus_paths()) if include_corpus else []
+        given = iter_documents(paths) if paths else []
+        origins = {doc.meta.doc_id: SHIPPED for doc in shipped} | {doc.meta.doc_id: "user" for doc in given}
+        return self._sync(shipped + given, origins, remove=remove, prune_origin=SHIPPED if include_corpus else None, progress=progress)
+
+    def reload(self, progress: ProgressFn | None = None) -> IngestReport:
+        return self.ingest([], include_corpus=True, progress=progress)
+
+    def remove(self, doc_id: str) -> IngestReport:
+        return self._sync([], {}, remove=[doc_id])
+
+    def documents(self) -> list[DocumentInfo]:
+        generation = self._ensure().generation
+        return [
+            DocumentInfo(doc_id, d["title"], d["doc_number"], d["version"], d["chunks"], d["origin"], d["ingested_at"])
+            for doc_id, d in generation.documents.items()
+        ]
+
+    # ---- answering -----------------------------------------------------------------------
+    def _ensure(self):
+        """The search over the active generation; builds the shipped corpus on an empty home."""
+        with self._lock:
+            if self.kb.active_name() is None:
+                log.info("empty knowledge base: building the shipped corpus")
+                self.reload()
+            name = self.kb.active_name()
+            if self._search is None or name != self._generation_name:
+                from knowledge.retriever import HybridSearch
+
+                from knowledge.embeddings import embedding_id
+
+                generation = self.kb.active()
+                same_space = self.embeddings is not None and generation.embedding == embedding_id(self.embeddings)
+                if self.embeddings is not None and not same_space:
+                    log.warning("index built with %s, model is %s: keyword-only until `zhibu ingest`",
+                                generation.embedding, embedding_id(self.embeddings))
+                vectors = self.kb.vectors_of(generation) if same_space else None
+                self._search = HybridSearch(generation, vectors, self.embeddings if same_space else None)
+                self._generation_name = name
+            return self._search
+
+    def retriever(self, k: int = 5):
+        from knowledge.retriever import PolicyRetriever
+
+        return PolicyRetriever(search=self._ensure(), k=k)
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        question = question.strip()
+        problem = problem_with_question(question)
+        if problem:
+            return refusal(question, problem)
+        documents = self.retriever(k).invoke(question)
+        answer = extractive_answer(question, documents)
+        if answer.found and self.composer is not None:
+            return self.composer.compose(question, answer)
+        return answer
+
+    def passage(self, chunk_id: str) -> Citation | None:
+        passage = self._ensure().generation.by_id.get(chunk_id)
+        if passage is None:
+            return None
+        return Citation(passage.document, passage.doc_number, passage.section, passage.text, 0.0, passage.chunk_id, passage.short_title)
+
+
+_services: dict[tuple, QAService] = {}
+_services_lock = threading.Lock()
+
+
+def get_qa_service(settings: Settings) -> QAService:
+    """One service per configuration and process (the model and index load once)."""
+    key = (str(settings.zhibu_home), settings.zhibu_embedding, settings.zhibu_chroma_host, settings.zhibu_chroma_port,
+           settings.zhibu_llm_base_url, settings.zhibu_llm_model)
+    with _services_lock:
+        if key not in _services:
+            _services[key] = QAService(settings)
+        return _services[key]
