@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     zhibu_webhook_secret: SecretStr | None = None
     zhibu_webhook_port: int = 8443
     zhibu_max_upload_mb: int = 20
+    zhibu_webhook_listen: str = "0.0.0.0"
+    # Per-user flood limit of the bot: at most this many messages in the window (0 turns it off).
+    zhibu_flood_messages: int = 20
+    zhibu_flood_window_s: float = 10.0
+    # Bot-wide Bot API requests per second (Telegram allows about 30); 0 turns the limiter's cap off.
+    zhibu_bot_rate_limit: float = 30.0
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod

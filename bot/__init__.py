@@ -1,0 +1,1 @@
+"""The chat face of Zhibu: a transport-free dialogue core and its Telegram and terminal transports."""
