@@ -9,9 +9,13 @@ from langchain_core.documents import Document
 
 from knowledge.text import tokenize
 
-# Relevance floors, calibrated on the dev set and our own negatives (benchmarks/bench_qa.py, README).
-MIN_COVERAGE = 0.45
-MIN_DENSE = 0.0
+# Relevance floors, calibrated on the dev set and our own questions (README, "Refusal calibration").
+# coverage: IDF-weighted share of the question's words found in one of the top passages;
+# dense: cosine similarity of the best passage (multilingual-e5-small).
+ALWAYS_REFUSE_BELOW_COVERAGE = 0.10
+WEAK_COVERAGE = 0.25
+WEAK_DENSE = 0.89
+POINTER_COVERAGE = 0.10  # a refusal still points to the nearest clauses above this
 MAX_QUESTION_CHARS = 500
 _SENTENCE = re.compile(r"[^。.;；!！?？]+[。.;；!！?？]?")
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -73,14 +77,26 @@ def problem_with_question(question: str) -> str | None:
     return None
 
 
-def is_relevant(doc: Document) -> bool:
-    m = doc.metadata
-    return m["coverage"] >= MIN_COVERAGE and m["dense"] >= MIN_DENSE
+def is_covered(documents: list[Document]) -> bool:
+    """Whether the best passages answer the question, judged on the top three."""
+    top = documents[:3]
+    if not top:
+        return False
+    coverage = max(doc.metadata["coverage"] for doc in top)
+    dense = top[0].metadata["dense"]
+    if coverage < ALWAYS_REFUSE_BELOW_COVERAGE:
+        return False
+    weak_dense = dense < WEAK_DENSE if dense else True  # keyword-only: coverage decides alone
+    return not (coverage < WEAK_COVERAGE and weak_dense)
 
 
-def refusal(question: str, reason: str | None = None) -> Answer:
-    text = reason or f"现有政策文件没有涉及这个问题，我不能凭空回答。{COVERAGE_NOTE}{SELF_CHECK_HINT}"
-    return Answer(question=question, found=False, answer=text)
+def refusal(question: str, reason: str | None = None, pointers: list[Document] = ()) -> Answer:
+    """found=false; near misses still point to the closest clauses, clearly marked as such."""
+    text = reason or f"现有政策文件没有直接回答这个问题，我不能凭空作答。{COVERAGE_NOTE}{SELF_CHECK_HINT}"
+    citations = [Citation.from_document(doc) for doc in pointers if doc.metadata["coverage"] >= POINTER_COVERAGE][:3]
+    if citations:
+        text += "\n可能相关的条文（仅供参考，并非直接答案）：" + "；".join(f"[{n}] {c.label}" for n, c in enumerate(citations, 1))
+    return Answer(question=question, found=False, answer=text, citations=citations)
 
 
 def _sentences(text: str) -> list[str]:
@@ -96,11 +112,10 @@ def _best_sentences(question_words: set[str], text: str, limit: int) -> list[str
 
 def extractive_answer(question: str, documents: list[Document]) -> Answer:
     """Quote the sentences of the relevant passages that share most words with the question."""
-    relevant = [doc for doc in documents if is_relevant(doc)]
-    if not relevant:
-        return refusal(question)
+    if not is_covered(documents):
+        return refusal(question, pointers=documents)
     words = set(tokenize(question))
-    citations = [Citation.from_document(doc) for doc in relevant]
+    citations = [Citation.from_document(doc) for doc in documents]
     lines = []
     for number, citation in enumerate(citations[:3], start=1):
         quote = "".join(_best_sentences(words, citation.text, 2 if number == 1 else 1))

@@ -46,7 +46,8 @@ class HybridSearch:
         document_frequency = Counter(token for p in self.passages for token in set(p.tokens))
         total = max(1, len(self.passages))
         self._idf = {token: math.log(1 + total / df) for token, df in document_frequency.items()}
-        self._unseen_idf = math.log(1 + total)
+        # A word the texts never use (often colloquial) weighs like a typical word, not the rarest.
+        self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._token_sets = [set(p.tokens) for p in self.passages]
 
     def _coverage(self, words: list[str], index: int) -> float:

@@ -9,11 +9,6 @@ from importlib import resources
 
 import yaml
 
-# Single characters and particles that carry no policy meaning.
-_STOPWORDS = frozenset(
-    "的 了 和 与 及 是 在 有 对 把 被 为 等 中 上 下 也 都 就 要 将 或 并 又 而 之 其 该 这 那 个 吗 呢 吧 啊 呀 么 什么 怎么 怎样 如何 哪些 哪 "
-    "多少 几 我们 我 你 他 她 它 咱们 请问 一下 可以 能 会 应该 需要 还 没有 不 一".split()
-)
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -21,6 +16,11 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 def vocabulary() -> dict:
     text = resources.files("knowledge").joinpath("data/vocabulary.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    return frozenset(vocabulary()["stopwords"])
 
 
 @lru_cache(maxsize=1)
@@ -41,12 +41,12 @@ def tokenize(text: str) -> list[str]:
     return [
         token
         for token in (t.strip().lower() for t in _jieba().lcut_for_search(text))
-        if token and token not in _STOPWORDS and _WORD.search(token)
+        if token and token not in _stopwords() and _WORD.search(token)
     ]
 
 
 def expand_query(question: str) -> list[str]:
     """Query tokens plus the policy-text forms of the colloquial words found in the question."""
     tokens = tokenize(question)
-    extra = [form for key, forms in vocabulary()["synonyms"].items() if key in question for form in forms]
-    return tokens + [t for form in extra for t in tokenize(form)]
+    extra = {t for key, forms in vocabulary()["synonyms"].items() if key in question for form in forms for t in tokenize(form)}
+    return tokens + sorted(extra - set(tokens))
