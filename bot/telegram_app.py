@@ -104,6 +104,32 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons])
 
 
+async def send_replies(bot, chat_id: int, replies: list[Reply], query: CallbackQuery | None = None) -> str | None:
+    """Render the dialogue's replies as Bot API calls; returns the text of a notice (shown as the
+    toast of the button press). Long texts go out in pieces, the buttons under the last one."""
+    notice = None
+    for reply in replies:
+        if reply.kind == "notice" and query is not None:
+            notice = reply.text
+        elif reply.kind == "edit" and query is not None and query.message is not None:
+            await _edit(query, reply)
+        elif reply.kind == "document":
+            document = InputFile(reply.document.content, filename=reply.document.filename)
+            await bot.send_document(chat_id, document, caption=reply.text[:1024])
+        elif reply.kind != "edit":  # an edit without its message has nothing left to change
+            pieces = split_message(reply.text, MESSAGE_LIMIT)
+            for number, piece in enumerate(pieces, 1):
+                await bot.send_message(chat_id, piece, reply_markup=_markup(reply) if number == len(pieces) else None)
+    return notice
+
+
+async def _edit(query: CallbackQuery, reply: Reply) -> None:
+    if reply.text == query.message.text:
+        await query.edit_message_reply_markup(_markup(reply))
+    else:
+        await query.edit_message_text(reply.text, reply_markup=_markup(reply))
+
+
 class ZhibuBot:
     """Handlers of the Telegram transport; one instance per Application, no module state."""
 
@@ -186,35 +212,11 @@ class ZhibuBot:
         notice = None
         try:
             replies = await self._dialogue.handle(state, event, busy=lambda: self._typing(context.bot, chat_id))
-            notice = await self._send(context.bot, chat_id, replies, query)
+            notice = await send_replies(context.bot, chat_id, replies, query)
         finally:
             if query is not None:
                 with suppress(TelegramError):  # only a spinner on the user's button is at stake
                     await query.answer(notice)
-
-    async def _send(self, bot, chat_id: int, replies: list[Reply], query: CallbackQuery | None) -> str | None:
-        """Render the replies; returns the text of a notice (shown as the button press's toast)."""
-        notice = None
-        for reply in replies:
-            if reply.kind == "notice" and query is not None:
-                notice = reply.text
-            elif reply.kind == "edit" and query is not None and query.message is not None:
-                await self._edit(query, reply)
-            elif reply.kind == "document":
-                document = InputFile(reply.document.content, filename=reply.document.filename)
-                await bot.send_document(chat_id, document, caption=reply.text[:1024])
-            elif reply.kind != "edit":  # an edit without its message has nothing left to change
-                pieces = split_message(reply.text, MESSAGE_LIMIT)
-                for number, piece in enumerate(pieces, 1):
-                    await bot.send_message(chat_id, piece, reply_markup=_markup(reply) if number == len(pieces) else None)
-        return notice
-
-    @staticmethod
-    async def _edit(query: CallbackQuery, reply: Reply) -> None:
-        if reply.text == query.message.text:
-            await query.edit_message_reply_markup(_markup(reply))
-        else:
-            await query.edit_message_text(reply.text, reply_markup=_markup(reply))
 
     @asynccontextmanager
     async def _typing(self, bot, chat_id: int) -> AsyncIterator[None]:
@@ -264,7 +266,7 @@ class ZhibuBot:
         chat_id = update.effective_chat.id
         async with self._typing(context.bot, chat_id):
             text = await work
-        await self._send(context.bot, chat_id, [Reply(text)], None)
+        await send_replies(context.bot, chat_id, [Reply(text)])
 
     # ---- errors --------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

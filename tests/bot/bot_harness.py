@@ -1,0 +1,123 @@
+"""Runs the real Application against the fake Telegram server, and plays users who talk to it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fake_telegram import FakeTelegram, button_data, buttons_of
+
+from bot.telegram_app import build_application
+from zhibu.settings import Settings
+
+ADMIN_ID = 1000  # listed in ZHIBU_ADMINS by the tests' settings
+# Data prefixes of the buttons on a self-check step: a question, the settled choice, the review.
+_STEP_BUTTONS = ("why|", "settled|", "review|confirm")
+
+
+class RunningBot:
+    """The Application, long-polling the fake server, with every handler error recorded: PTB logs
+    handler exceptions instead of raising them, so a test must look at this list."""
+
+    def __init__(self, app, fake: FakeTelegram, errors: list[BaseException]) -> None:
+        self.app = app
+        self.fake = fake
+        self.errors = errors
+
+    @classmethod
+    async def start(cls, settings: Settings, fake: FakeTelegram, library=None) -> "RunningBot":
+        app = build_application(settings, library)
+        errors: list[BaseException] = []
+
+        async def record(update: object, context) -> None:
+            errors.append(context.error)
+
+        app.add_error_handler(record)
+        await app.initialize()
+        await app.post_init(app)  # run_polling would call it; a test drives the parts itself
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        return cls(app, fake, errors)
+
+    async def stop(self) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+
+    def assert_no_errors(self) -> None:
+        assert not self.errors, f"handler errors: {self.errors!r}"
+        logging.getLogger(__name__).debug("no handler errors")
+
+    def person(self, user_id: int, chat: dict | None = None) -> "Person":
+        return Person(self.fake, user_id, chat)
+
+
+class Person:
+    def __init__(self, fake: FakeTelegram, user_id: int, chat: dict | None = None) -> None:
+        self.fake = fake
+        self.user_id = user_id
+        self.chat = chat or fake.private_chat(user_id)
+
+    @property
+    def chat_id(self) -> int:
+        return self.chat["id"]
+
+    async def say(self, text: str, expect: str = "", reply_to: dict | None = None) -> dict:
+        """Send a message and return the bot's first new message containing `expect`."""
+        mark = self.fake.last_message_id
+        await self.fake.send_text(self.user_id, text, self.chat, reply_to)
+        return await self.fake.reply(self.chat_id, expect, after=mark)
+
+    async def press(self, message: dict, label: str, expect: str = "") -> dict:
+        mark = self.fake.last_message_id
+        await self.fake.press(self.user_id, message, button_data(message, label))
+        return await self.fake.reply(self.chat_id, expect, after=mark)
+
+    async def press_only(self, message: dict, label: str) -> None:
+        """Press a button that answers with an edit or a toast, not a new message."""
+        await self.fake.press(self.user_id, message, button_data(message, label))
+        await self.fake.settle()
+
+    async def step_after(self, mark: int) -> dict:
+        """The next self-check step (a question, the settled choice or the review) after `mark`."""
+
+        def found() -> dict | None:
+            return next((m for m in self.fake.bot_messages(self.chat_id) if m["message_id"] > mark
+                         and any(data.startswith(_STEP_BUTTONS) for _, data in buttons_of(m))), None)
+
+        return await self.fake.wait_for(found)
+
+    async def start_check(self, domain_label: str, year: int) -> dict:
+        """/check, pick the domain, type the year; returns the first question."""
+        picker = await self.say("/check", expect="请选择党支部所处领域")
+        await self.press(picker, domain_label, expect="评定年度")
+        mark = self.fake.last_message_id
+        await self.fake.send_text(self.user_id, str(year), self.chat)
+        return await self.step_after(mark)
+
+    async def answer(self, step: dict, question, value: Any) -> dict:
+        """Answer one question as a person would (buttons or typing); returns the next step."""
+        mark = self.fake.last_message_id
+        if question.kind == "bool":
+            await self.fake.press(self.user_id, step, button_data(step, {True: "是", False: "否", None: "不确定"}[value]))
+        elif value is None:
+            await self.fake.press(self.user_id, step, button_data(step, "不清楚，跳过"))
+        elif question.kind == "enum":
+            await self.fake.press(self.user_id, step, button_data(step, dict(question.choices)[value]))
+        elif question.kind == "multi":
+            labels = dict(question.choices)
+            for item in value:
+                await self.fake.press(self.user_id, step, button_data(step, "☐ " + labels[item]))
+                await self.fake.wait_for(lambda: any(text == "☑ " + labels[item] for text, _ in buttons_of(step)))
+            await self.fake.press(self.user_id, step, button_data(step, "完成"))
+        else:
+            await self.fake.send_text(self.user_id, str(value), self.chat)
+        return await self.step_after(mark)
+
+    async def answer_all(self, step: dict, questions: list, answers: dict[str, Any]) -> dict:
+        """Answer every question asked from `answers` (missing keys: 不确定 / 跳过) until a step
+        that is not a question (the settled choice or the review) comes."""
+        while any(data.startswith("why|") for _, data in buttons_of(step)):
+            question = questions[int(button_data(step, "为什么问这个").split("|")[1])]
+            step = await self.answer(step, question, answers.get(question.key))
+        return step

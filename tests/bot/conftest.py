@@ -1,0 +1,59 @@
+"""Fixtures for the bot tests: a knowledge base built once, a fresh $ZHIBU_HOME per test, the fake
+Telegram server, and the real Application long-polling it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot_harness import ADMIN_ID, RunningBot
+from fake_telegram import FakeTelegram
+from zhibu.settings import Settings, get_settings
+
+
+@pytest.fixture(scope="session")
+def kb_template(tmp_path_factory) -> Path:
+    """A home with the shipped corpus already built (keyword-only), copied into each test's home."""
+    from knowledge.service import get_qa_service
+
+    home = tmp_path_factory.mktemp("kb-template")
+    get_qa_service(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")).documents()
+    return home
+
+
+@pytest.fixture
+def home(tmp_path, kb_template) -> Path:
+    target = tmp_path / "home"
+    shutil.copytree(kb_template, target)
+    return target
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeTelegram().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(home, fake, monkeypatch) -> Settings:
+    """The bot's configuration, through the environment as in production."""
+    monkeypatch.setenv("ZHIBU_HOME", str(home))
+    monkeypatch.setenv("ZHIBU_EMBEDDING", "none")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("ZHIBU_TELEGRAM_API_URL", fake.base_url)
+    monkeypatch.setenv("ZHIBU_ADMINS", str(ADMIN_ID))
+    monkeypatch.setenv("ZHIBU_FLOOD_MESSAGES", "1000")  # a test answers far faster than a person; one test lowers it
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+async def bot(settings, fake):
+    running = await RunningBot.start(settings, fake)
+    yield running
+    await running.stop()
+    running.assert_no_errors()

@@ -1,0 +1,111 @@
+"""The small transport-free pieces: message splitting, the flood gate, upload names, events, persistence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.admin import safe_filename
+from bot.events import Event
+from bot.flood import FloodGate, Verdict
+from bot.persistence import SqlitePersistence
+from bot.text import MESSAGE_LIMIT, split_message
+from zhibu.errors import BadInput
+
+
+def test_split_keeps_short_text_whole():
+    assert split_message("短消息") == ["短消息"]
+
+
+def test_split_cuts_long_text_under_the_limit_at_paragraphs_and_loses_nothing():
+    paragraph = "第一条规定的内容。" * 40
+    text = "\n\n".join(f"{n}. {paragraph}" for n in range(40))
+    pieces = split_message(text)
+    assert len(pieces) > 1
+    assert all(len(piece) <= MESSAGE_LIMIT for piece in pieces)
+    assert all(piece.split(". ", 1)[0].isdigit() for piece in pieces)  # every piece starts a paragraph
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_split_hard_cuts_text_without_any_break():
+    pieces = split_message("字" * (MESSAGE_LIMIT * 2 + 5))
+    assert [len(piece) for piece in pieces] == [MESSAGE_LIMIT, MESSAGE_LIMIT, 5]
+
+
+def test_flood_gate_warns_once_then_drops_until_quiet():
+    now = [0.0]
+    gate = FloodGate(limit=3, window=10, clock=lambda: now[0])
+    assert [gate.check(1) for _ in range(3)] == [Verdict.PASS] * 3
+    assert gate.check(1) is Verdict.WARN
+    assert gate.check(1) is Verdict.DROP
+    assert gate.check(2) is Verdict.PASS  # other users are not affected
+    now[0] = 30.0
+    assert gate.check(1) is Verdict.PASS
+
+
+def test_flood_gate_sliding_window_lets_a_steady_pace_through():
+    now = [0.0]
+    gate = FloodGate(limit=3, window=10, clock=lambda: now[0])
+    for _ in range(20):
+        assert gate.check(1) is Verdict.PASS
+        now[0] += 3.5
+
+
+def test_flood_gate_off_when_limit_is_zero():
+    gate = FloodGate(limit=0, window=10)
+    assert all(gate.check(1) is Verdict.PASS for _ in range(100))
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("政策.pdf", "政策.pdf"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("..\\..\\windows\\evil.DOCX", "evil.docx"),
+    ("/abs/path/通知 (2020) 4号.md", "通知_(2020)_4号.md"),
+    (".hidden.txt", "hidden.txt"),
+    ("...txt", "upload.txt"),
+    ("a/b/../c;rm -rf ~.pdf", "c_rm_-rf.pdf"),
+])
+def test_safe_filename_keeps_only_a_tame_base_name(given, expected):
+    assert safe_filename(given) == expected
+
+
+@pytest.mark.parametrize("given", [None, "", "script.sh", "archive.tar.gz", "noext", "report.pdf.exe"])
+def test_safe_filename_refuses_other_types(given):
+    with pytest.raises(BadInput, match="只支持"):
+        safe_filename(given)
+
+
+def test_event_from_text():
+    assert Event.from_text("/check@zhibu_bot now") == Event(text="/check@zhibu_bot now", command="check", args=("now",))
+    assert Event.from_text("  问题？ ") == Event(text="问题？")
+    assert Event.from_text("/").command is None
+
+
+async def test_persistence_round_trip(tmp_path):
+    path = tmp_path / "bot" / "state.sqlite3"
+    store = SqlitePersistence(path)
+    await store.update_user_data(7, {"chats": {"7": {"phase": "question", "answers": {"a.b": True}}}})
+    await store.update_chat_data(-5, {"x": 1})
+    await store.update_bot_data({"y": [1, 2]})
+    await store.update_conversation("check", (7, 7), "YEAR")
+    await store.update_conversation("check", (8, 8), "A")
+    await store.update_conversation("check", (8, 8), None)
+    await store.update_callback_data(([("id", 1.5, {"k": "v"})], {"q": "id"}))
+    await store.flush()
+
+    again = SqlitePersistence(path)
+    assert await again.get_user_data() == {7: {"chats": {"7": {"phase": "question", "answers": {"a.b": True}}}}}
+    assert await again.get_chat_data() == {-5: {"x": 1}}
+    assert await again.get_bot_data() == {"y": [1, 2]}
+    assert await again.get_conversations("check") == {(7, 7): "YEAR"}
+    assert await again.get_callback_data() == ([("id", 1.5, {"k": "v"})], {"q": "id"})
+    await again.drop_user_data(7)
+    await again.drop_chat_data(-5)
+    assert await again.get_user_data() == {} and await again.get_chat_data() == {}
+    await again.flush()
+
+
+async def test_persistence_refuses_what_json_cannot_hold(tmp_path):
+    store = SqlitePersistence(tmp_path / "state.sqlite3")
+    with pytest.raises(TypeError):
+        await store.update_user_data(1, {"when": object()})
+    await store.flush()
