@@ -18,6 +18,9 @@ from zhibu.errors import BadInput
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
 # Chinese text files come as UTF-8 or as GB18030 (a superset of GBK and GB2312).
 _TEXT_ENCODINGS = ["utf_8", "gb18030"]
+# charset-normalizer's default (0.2) rejects real GB18030 files whose PDF extraction left private-use
+# characters in places; random bytes still score far above this.
+_MAX_MESS = 0.3
 _MARKDOWN_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|>\s?)")
 
 
@@ -27,7 +30,7 @@ def _decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(data, cp_isolation=_TEXT_ENCODINGS).best()
+        best = from_bytes(data, cp_isolation=_TEXT_ENCODINGS, threshold=_MAX_MESS).best()
         if best is None:
             raise BadInput(f"无法识别文件编码（请另存为 UTF-8 或 GB18030）：{name} (cannot decode {name}: not UTF-8 or GB18030)")
         text = str(best)

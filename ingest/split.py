@@ -212,15 +212,14 @@ def _balanced_split(text: str, max_chars: int) -> list[str]:
     def cost(cut: int, target: float) -> float:
         return abs(ends[cut] - target) - (detour if units[cut - 1].endswith("\n") else 0)
 
-    parts_count = math.ceil(len(text) / max_chars)
-    while True:
+    for parts_count in range(math.ceil(len(text) / max_chars), len(units) + 1):
         targets = [share * len(text) / parts_count for share in range(1, parts_count)]
         cuts = sorted({min(range(1, len(units)), key=lambda cut: cost(cut, target)) for target in targets})
         bounds = [0, *cuts, len(units)]
-        parts = ["".join(units[a:b]).strip() for a, b in zip(bounds, bounds[1:]) if a < b]
-        if all(len(part) <= max_chars for part in parts) or parts_count >= len(units):
+        parts = ["".join(units[a:b]).strip() for a, b in zip(bounds, bounds[1:])]
+        if all(len(part) <= max_chars for part in parts):
             return parts
-        parts_count += 1
+    return [part.strip() for part in _pack(units, max_chars)]  # every unit fits: greedy packing cannot fail
 
 
 # ---- chunk assembly -------------------------------------------------------------------------
