@@ -1,0 +1,24 @@
+"""Deterministic 最强党支部 self-check: branch profile in, verdict with reasons and cited clauses out.
+
+The API the CLI and the chat bot use. Pure and fast: never imports the embedding stack.
+"""
+
+from evaluators.engine import Benefit, CriterionResult, Evaluation, ProfileError, evaluate
+from evaluators.profile import DOMAINS
+from evaluators.questions import Question, parse_answer, profile_from_answers, questions_for, verdict_settled
+from evaluators.report import render_report
+
+__all__ = [
+    "DOMAINS",
+    "Benefit",
+    "CriterionResult",
+    "Evaluation",
+    "ProfileError",
+    "Question",
+    "evaluate",
+    "parse_answer",
+    "profile_from_answers",
+    "questions_for",
+    "render_report",
+    "verdict_settled",
+]

@@ -1,0 +1,228 @@
+"""Evaluate a CSV/XLSX of branch profiles: per-row verdicts, the share that qualifies against the year's
+target (each branch counted once), and an XLSX report with a bar chart.
+
+Rows are numbered from 1 (the first row under the header). A bad row is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from evaluators.checks import FAIL, percent
+from evaluators.engine import QUALIFIES, ProfileError, evaluate
+from evaluators.profile import DOMAINS, nest
+from evaluators.rulebook import load_rulebook
+from zhibu.errors import BadInput
+
+VERDICTS = ("qualifies", "does_not_qualify", "incomplete")
+
+
+@dataclass
+class BatchResult:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, int]] = field(default_factory=list)
+    branches: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # identity → the row that counts
+
+    def summary(self) -> dict[str, Any]:
+        rulebook = load_rulebook()
+        counted = list(self.branches.values())
+        years = sorted({row["year"] for row in counted})
+        target = rulebook.target_share(years[0]) if len(years) == 1 else None
+        qualifies = sum(row["verdict"] == QUALIFIES for row in counted)
+        share = qualifies / len(counted) if counted else 0.0
+        return {
+            "total": len(counted),
+            "qualifies": qualifies,
+            "share": share,
+            "target": target,
+            "target_met": share >= target if target is not None else None,
+            "years": years,
+            "target_citation": rulebook.target_citation.as_dict,
+            "counting_citation": rulebook.counting_citation.as_dict,
+            "by_domain": _by_domain(counted, target),
+            "rows": self.rows,
+            "errors": self.errors,
+            "duplicates": self.duplicates,
+        }
+
+
+def _by_domain(counted: list[dict], target: float | None) -> dict[str, dict[str, Any]]:
+    by_domain: dict[str, dict[str, Any]] = {}
+    for domain, label in DOMAINS.items():
+        rows = [row for row in counted if row["domain"] == domain]
+        if rows:
+            counts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in VERDICTS}
+            by_domain[domain] = {"label": label, "total": len(rows), **counts,
+                                 "share": counts[QUALIFIES] / len(rows), "target": target}
+    return by_domain
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, {dotted key: cell}) for every non-blank data row; blank rows keep their number."""
+    if not path.is_file():
+        raise BadInput(f"找不到文件：{path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        records = _xlsx_records(path)
+    else:
+        raise BadInput(f"只支持 .csv 和 .xlsx 文件：{path.name}")
+    header = [str(cell).strip() if cell is not None else "" for cell in next(records, [])]
+    if "domain" not in header:
+        raise BadInput(f"{path.name} 的第一行应为字段名（domain、year、facts.stars 等），没有找到 domain 列")
+    for number, record in enumerate(records, start=1):
+        cells = {key: value for key, value in zip(header, record) if key and value not in (None, "")}
+        if cells:
+            yield number, cells
+
+
+def _csv_records(path: Path) -> Iterator[list[str]]:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BadInput(f"{path.name} 不是 UTF-8 或 GBK 编码的 CSV")
+    yield from ([cell.strip() for cell in record] for record in csv.reader(text.splitlines()))
+
+
+def _xlsx_records(path: Path) -> Iterator[tuple]:
+    from openpyxl import load_workbook  # only batch needs it
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or misnamed file
+        raise BadInput(f"无法读取 {path.name}：{error}") from None
+    try:
+        for record in workbook.worksheets[0].iter_rows(values_only=True):
+            yield tuple(cell.strip() if isinstance(cell, str) else cell for cell in record)
+    finally:
+        workbook.close()
+
+
+def run_batch_file(path: Path) -> BatchResult:
+    result = BatchResult()
+    for number, cells in read_rows(path):
+        try:
+            evaluation = evaluate(nest(cells))
+        except ProfileError as error:
+            result.errors.append({"row": number, "message": "；".join(error.problems)})
+            continue
+        row = {
+            "row": number,
+            "name": evaluation.name or "",
+            "domain": evaluation.domain,
+            "year": evaluation.year,
+            "verdict": evaluation.verdict,
+            "failing": [c.id for c in evaluation.criteria if c.status == FAIL],
+            "failing_facts": evaluation.failing_facts,
+            "missing": list(evaluation.missing),
+        }
+        result.rows.append(row)
+        _count_once(result, row)
+    return result
+
+
+def _count_once(result: BatchResult, row: dict[str, Any]) -> None:
+    """A branch listed twice is counted once, as qualifying if any of its rows does (工作指南 三(三))."""
+    identity = (row["domain"], row["year"], row["name"]) if row["name"] else ("row", row["row"])
+    first = result.branches.get(identity)
+    if first is None:
+        result.branches[identity] = row
+        return
+    result.duplicates.append({"row": row["row"], "same_as_row": first["row"]})
+    if row["verdict"] == QUALIFIES:
+        result.branches[identity] = row
+
+
+def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> str:
+    target = summary["target"]
+    lines = [
+        f"共 {summary['total']} 个党支部（同名同领域同年度只计一次），符合评定条件 {summary['qualifies']} 个，"
+        f"占 {percent(summary['share'])}"
+        + (f"；年度目标 {percent(target)}以上，{'已达到' if summary['target_met'] else '未达到'}" if target is not None
+           else "；未找到对应年度目标（或含多个年度）"),
+        "",
+        "按领域：",
+    ]
+    lines += [
+        f"  {item['label']}：{item['qualifies']}/{item['total']}（{percent(item['share'])}）"
+        for item in summary["by_domain"].values()
+    ]
+    lines += ["", "明细："]
+    for row in summary["rows"]:
+        detail = "、".join(row["failing"]) if row["failing"] else "、".join(row["missing"])
+        lines.append(f"  第{row['row']}行 {row['name'] or '（未填名称）'}：{verdict_labels[row['verdict']]}"
+                     + (f"（{detail}）" if detail else ""))
+    for duplicate in summary["duplicates"]:
+        lines.append(f"  第{duplicate['row']}行与第{duplicate['same_as_row']}行是同一党支部，只计一次")
+    if summary["errors"]:
+        lines += ["", "有误、已跳过的行："]
+        lines += [f"  第{error['row']}行：{error['message']}" for error in summary["errors"]]
+    return "\n".join(lines)
+
+
+def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, str]) -> Path:
+    """Write the XLSX report and, beside it, the PNG chart (embedded in the first sheet); return the PNG."""
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+
+    chart = out.with_suffix(".png")
+    draw_chart(summary, chart)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "汇总"
+    sheet.append(["领域", "党支部数", "符合条件", "暂不符合", "信息不全", "符合比例", "年度目标"])
+    for item in summary["by_domain"].values():
+        sheet.append([item["label"], item["total"], item["qualifies"], item["does_not_qualify"],
+                      item["incomplete"], item["share"], item["target"]])
+    sheet.append(["合计", summary["total"], summary["qualifies"], None, None, summary["share"], summary["target"]])
+    for row in sheet.iter_rows(min_row=2, min_col=6, max_col=7):
+        for cell in row:
+            cell.number_format = "0.0%"
+    sheet.add_image(Image(str(chart)), "I2")
+    details = workbook.create_sheet("明细")
+    details.append(["行号", "党支部", "领域", "年度", "结论", "未达标条件", "未达标事实", "待补充事实"])
+    for row in summary["rows"]:
+        details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], verdict_labels[row["verdict"]],
+                        "、".join(row["failing"]), "、".join(row["failing_facts"]), "、".join(row["missing"])])
+    errors = workbook.create_sheet("有误的行")
+    errors.append(["行号", "问题"])
+    for error in summary["errors"]:
+        errors.append([error["row"], error["message"]])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(out)
+    return chart
+
+
+def draw_chart(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    pyplot.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "SimHei", "Microsoft YaHei",
+                                          "DejaVu Sans"]
+    pyplot.rcParams["axes.unicode_minus"] = False
+    items = list(summary["by_domain"].values())
+    figure, axes = pyplot.subplots(figsize=(max(6, 1.1 * len(items) + 2), 4.5), dpi=100)
+    axes.bar([item["label"] for item in items], [item["share"] * 100 for item in items], color="#c0392b")
+    if summary["target"] is not None:
+        axes.axhline(summary["target"] * 100, color="#2c3e50", linestyle="--",
+                     label=f"年度目标 {percent(summary['target'])}")
+        axes.legend(loc="upper right")
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("符合条件的比例（%）")
+    axes.set_title(f"各领域符合“最强党支部”评定条件的比例（共 {summary['total']} 个党支部）")
+    pyplot.setp(axes.get_xticklabels(), rotation=30, ha="right")
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)

@@ -1,0 +1,80 @@
+"""`zhibu check`, `zhibu batch`, `zhibu rules check`: thin I/O around the evaluator."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from zhibu.errors import BadInput
+
+
+def _emit_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def read_profile(source: str) -> Any:
+    """A profile from a JSON or YAML file, or from stdin for `-`."""
+    if source == "-":
+        text, name = sys.stdin.read(), "stdin"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise BadInput(f"找不到档案文件：{source}")
+        text, name = path.read_text(encoding="utf-8-sig"), path.name
+    if not text.strip():
+        raise BadInput(f"档案 {name} 是空的")
+    if not name.lower().endswith((".yaml", ".yml")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            if name.lower().endswith(".json"):
+                raise BadInput(f"{name} 不是有效的 JSON：{error}") from None
+    import yaml  # YAML also covers JSON-like input that json rejected
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        raise BadInput(f"{name} 既不是有效的 JSON 也不是有效的 YAML：{error}") from None
+
+
+def run_check(profile: str, as_json: bool) -> None:
+    from evaluators import evaluate, render_report
+
+    evaluation = evaluate(read_profile(profile))
+    if as_json:
+        _emit_json(evaluation.to_dict())
+    else:
+        print(render_report(evaluation))
+
+
+def run_batch(file: Path, out: Path | None, as_json: bool) -> None:
+    from evaluators.batch import render_summary, run_batch_file, write_report
+    from evaluators.rulebook import load_rulebook
+
+    labels = load_rulebook().verdict_labels
+    summary = run_batch_file(Path(file)).summary()
+    if out is not None:
+        chart = write_report(summary, Path(out), labels)
+        summary["report"] = {"xlsx": str(out), "chart": str(chart)}
+    if as_json:
+        _emit_json(summary)
+        return
+    print(render_summary(summary, labels))
+    if out is not None:
+        print(f"\n报告已写入 {out}，图表 {summary['report']['chart']}")
+
+
+def run_rules_check() -> None:
+    from evaluators.rules_check import check_rulebook
+
+    problems, stats = check_rulebook()
+    if problems:
+        sys.stderr.write(f"规则书检查未通过，共 {len(problems)} 个问题：\n")
+        sys.stderr.write("".join(f"- {problem}\n" for problem in problems))
+        sys.exit(1)  # not typer.Exit: the CLI runs click with standalone_mode=False, which would return 0
+    print(
+        f"规则书检查通过：{stats['clauses']} 条引用原文都在语料中找到；"
+        f"{stats['criteria']} 条评定条件（通用及 12 个领域）读取了全部 {stats['keys']} 个档案字段。"
+    )

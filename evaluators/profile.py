@@ -1,0 +1,470 @@
+"""The branch profile (contract: branch-profile.md) as pydantic models, plus flat/nested key helpers.
+
+Lenient about how a value is written (是/否, Chinese enum labels, "8万元", "35%", "场所、设施"), strict
+about keys: an unknown key is rejected by name, so a typo can never pass as a missing fact.
+Problems are raised as `InvalidProfile` (key + Chinese problem); the engine adds the labels from the
+rulebook and turns them into `BadInput`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+
+# Contract enums: value → Chinese label, in the contract's order.
+DOMAINS: dict[str, str] = {
+    "gacha_village": "嘎查村",
+    "community": "社区",
+    "state_enterprise": "国有企业和集体企业",
+    "university": "高等学校",
+    "private_enterprise": "非公有制企业",
+    "social_organization": "社会组织",
+    "public_hospital": "公立医院",
+    "school": "中小学校",
+    "other_institution": "其他事业单位",
+    "government_organ": "各级党和国家机关",
+    "floating_members": "流动党员",
+    "retired_staff": "离退休干部职工",
+}
+ORG_RATINGS = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
+BRANCH_KINDS = {"teacher": "教师党支部", "student": "学生党支部"}
+SIX_HAVES = {item: item for item in ("场所", "设施", "标志", "党旗", "书报", "制度")}
+EIGHT_HAVES = {item: item for item in ("党旗", "党员名册", "规章制度", "电教设备", "桌椅", "计算机", "图书资料", "档案柜")}
+
+# Keys that name the branch and its year rather than describe it; no rule needs to judge them.
+IDENTITY_KEYS = ("domain", "year", "name")
+# Accepted beyond the contract; read by a benefit, not by a criterion, so not needed by every domain.
+EXTRA_KEYS = ("team_annual_pay_yuan",)
+# Cross-field bounds from the contract: the first key may not exceed the second.
+UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
+
+_LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
+_NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?(?:元|人|名|个|次|星|分)?$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_TRUE_WORDS = {"是", "true", "1"}
+_FALSE_WORDS = {"否", "false", "0"}
+
+
+class InvalidProfile(Exception):
+    """Every problem found in one profile, as (dotted key, Chinese problem) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], domain: str | None):
+        super().__init__("; ".join(f"{key}: {text}" for key, text in problems))
+        self.problems = problems
+        self.domain = domain
+
+
+@dataclass(frozen=True)
+class AskAs:
+    """How the self-check asks for a field; enum/multi fields carry their (value, label) choices."""
+
+    kind: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+def clean_text(value: str) -> str:
+    """Full-width digits and punctuation typed in Chinese input methods become plain ASCII."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def parse_number(text: str) -> int | float:
+    """'80,000元' → 80000, '8万' → 80000, '1.5万元' → 15000; ValueError when it is no number."""
+    match = _NUMBER.match(clean_text(text).replace(",", "").replace(" ", ""))
+    if not match:
+        raise ValueError(f"“{text}”不是有效的数字")
+    number = float(match.group(1)) * (10_000 if match.group(2) else 1)
+    return int(number) if number.is_integer() else number
+
+
+def parse_date(text: str) -> date:
+    match = _DATE.match(clean_text(text))
+    try:
+        return date(*(int(part) for part in match.groups()))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise ValueError(f"“{text}”不是有效日期，请按 YYYY-MM-DD 填写，如 2015-06-01") from None
+
+
+def _to_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        word = clean_text(value).lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    return value
+
+
+def _to_number(value: Any) -> Any:
+    return parse_number(value) if isinstance(value, str) else value
+
+
+def _to_share(value: Any) -> Any:
+    if isinstance(value, str):
+        text = clean_text(value)
+        return parse_number(text[:-1]) / 100 if text.endswith("%") else parse_number(text)
+    return value
+
+
+def _to_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return parse_date(value)
+    raise ValueError("应为日期 YYYY-MM-DD")  # a bare number would otherwise be read as a Unix timestamp
+
+
+def _choice(labels: dict[str, str]):
+    """Accept a value or its Chinese label (and, for list items, a leading 有: 有党旗 → 党旗)."""
+    by_label = {label: value for value, label in labels.items()}
+
+    def to_value(item: Any) -> Any:
+        if not isinstance(item, str):
+            return item
+        text = clean_text(item)
+        if text in labels:
+            return text
+        return by_label.get(text) or by_label.get(text.removeprefix("有"), text)
+
+    return to_value
+
+
+def _to_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item for item in _LIST_SEPARATORS.split(clean_text(value)) if item]
+    return value
+
+
+def _enum(labels: dict[str, str]):
+    return Annotated[
+        Literal[tuple(labels)] | None,
+        BeforeValidator(_choice(labels)),
+        AskAs("enum", tuple(labels.items())),
+    ]
+
+
+def _items(labels: dict[str, str]):
+    return Annotated[
+        list[Annotated[Literal[tuple(labels)], BeforeValidator(_choice(labels))]] | None,
+        BeforeValidator(_to_list),
+        AskAs("multi", tuple(labels.items())),
+    ]
+
+
+Flag = Annotated[bool | None, BeforeValidator(_to_bool), AskAs("bool")]
+Count = Annotated[int | None, Field(ge=0), AskAs("int")]
+Money = Annotated[float | None, Field(ge=0), BeforeValidator(_to_number), AskAs("number")]
+Share = Annotated[float | None, Field(ge=0, le=1), BeforeValidator(_to_share), AskAs("ratio")]
+Day = Annotated[date | None, BeforeValidator(_to_date), AskAs("date")]
+
+
+class _Strict(BaseModel):
+    # defer_build: a `zhibu check` builds the schemas of the two or three models it uses, not all 14.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class Negative(_Strict):
+    accountability: Flag = None
+    major_negative_publicity: Flag = None
+    leader_disciplined: Flag = None
+    leader_under_investigation: Flag = None
+
+
+class Profile(_Strict):
+    domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(_choice(DOMAINS))]
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)] = None
+    founded_on: Day = None
+    weak_and_lax: Flag = None
+    points_score: Annotated[float | None, Field(ge=0, le=100), BeforeValidator(_to_number), AskAs("number")] = None
+    org_rating: _enum(ORG_RATINGS) = None
+    members_reviewing: Count = None
+    members_rating_excellent: Count = None
+    public_dissatisfaction_verified: Flag = None
+    social_review_adverse: Flag = None
+    social_review_exempt: Annotated[bool, BeforeValidator(_to_bool), AskAs("bool")] = False
+    # Not in the contract: the 班子 annual pay, to compute the one-off bonus of a qualifying 嘎查村/社区.
+    team_annual_pay_yuan: Money = None
+    negative: Negative = Field(default_factory=Negative)
+    facts: dict[str, Any] = Field(default_factory=dict)  # validated against FACTS_MODELS[domain]
+
+
+class GachaVillageFacts(_Strict):
+    stars: Annotated[int | None, Field(ge=0, le=10), AskAs("int")] = None
+    star_strong_team: Flag = None
+    star_harmony_stability: Flag = None
+    star_public_satisfaction: Flag = None
+    collective_income_yuan: Money = None
+    service_center_up_to_standard: Flag = None
+    three_affairs_public: Flag = None
+    committee_college_graduates: Count = None
+    committee_clean: Flag = None
+    no_clan_or_gang_control: Flag = None
+    no_inspection_notice: Flag = None
+
+
+class CommunityFacts(_Strict):
+    implements_party_line: Flag = None
+    member_posts_and_pledges: Flag = None
+    grid_five_in_place: Flag = None
+    co_building_mechanism: Flag = None
+    service_center_and_funding: Flag = None
+
+
+class StateEnterpriseFacts(_Strict):
+    drives_development: Flag = None
+    brand_and_innovation: Flag = None
+    worker_care_mechanism: Flag = None
+    has_activity_venue: Flag = None
+    party_funds_yuan: Money = None
+    last_year_payroll_yuan: Money = None
+    four_excellent_members: Count = None
+
+
+class UniversityFacts(_Strict):
+    branch_kind: _enum(BRANCH_KINDS) = None
+    promotion_award_rate: Share = None
+    school_average_rate: Share = None
+    secretary_double_leader: Flag = None
+    support_mechanism: Flag = None
+    funds_and_rooms: Flag = None
+
+
+class PrivateEnterpriseFacts(_Strict):
+    no_labor_disputes: Flag = None
+    themed_activities_culture: Flag = None
+    good_performance_no_accidents: Flag = None
+    six_haves: _items(SIX_HAVES) = None
+
+
+class SocialOrganizationFacts(_Strict):
+    party_building_in_charter: Flag = None
+    care_for_members: Flag = None
+    eight_haves: _items(EIGHT_HAVES) = None
+
+
+class PublicHospitalFacts(_Strict):
+    themed_activities: Flag = None
+    centred_on_hospital_work: Flag = None
+    care_and_satisfaction: Flag = None
+    funds_and_rooms: Flag = None
+
+
+class SchoolFacts(_Strict):
+    party_building_integrated: Flag = None
+    party_master_teacher_ratio: Share = None
+    school_master_teacher_ratio: Share = None
+    activities_and_care: Flag = None
+    funds_and_rooms: Flag = None
+
+
+class OtherInstitutionFacts(_Strict):
+    reform_direction: Flag = None
+    participates_in_decisions: Flag = None
+    funds_and_venue: Flag = None
+
+
+class GovernmentOrganFacts(_Strict):
+    political_building_first: Flag = None
+    mechanism_and_secretary: Flag = None
+    brand_and_pioneer_activities: Flag = None
+    organizational_life_rules: Flag = None
+    mass_line: Flag = None
+    volunteers: Count = None
+    in_service_members: Count = None
+    volunteer_activities: Count = None
+    internal_ranking: Annotated[int | None, Field(ge=1), AskAs("int")] = None
+
+
+class FloatingMembersFacts(_Strict):
+    lost_contact_members: Count = None
+    regular_study_and_life: Flag = None
+    guides_duties: Flag = None
+    transfers_relations: Flag = None
+    reports_to_home_branch: Flag = None
+
+
+class RetiredStaffFacts(_Strict):
+    conveys_policy: Flag = None
+    has_venue_and_activities: Flag = None
+    flexible_study: Flag = None
+    heart_to_heart_talks: Flag = None
+    care_for_sick_and_poor: Flag = None
+
+
+FACTS_MODELS: dict[str, type[_Strict]] = dict(
+    zip(
+        DOMAINS,
+        (
+            GachaVillageFacts,
+            CommunityFacts,
+            StateEnterpriseFacts,
+            UniversityFacts,
+            PrivateEnterpriseFacts,
+            SocialOrganizationFacts,
+            PublicHospitalFacts,
+            SchoolFacts,
+            OtherInstitutionFacts,
+            GovernmentOrganFacts,
+            FloatingMembersFacts,
+            RetiredStaffFacts,
+        ),
+    )
+)
+_CONTAINERS = {"negative": Negative, "facts": None}
+
+
+def contract_fields(domain: str) -> dict[str, FieldInfo]:
+    """Every key a profile of `domain` may carry, dotted, in contract order, with its pydantic field."""
+    fields = {key: info for key, info in Profile.model_fields.items() if key not in _CONTAINERS}
+    fields.update({f"negative.{key}": info for key, info in Negative.model_fields.items()})
+    fields.update({f"facts.{key}": info for key, info in FACTS_MODELS[domain].model_fields.items()})
+    return fields
+
+
+def ask_as(info: FieldInfo) -> AskAs | None:
+    return next((item for item in info.metadata if isinstance(item, AskAs)), None)
+
+
+def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low = next((item.ge for item in info.metadata if hasattr(item, "ge")), None)
+    high = next((item.le for item in info.metadata if hasattr(item, "le")), None)
+    return low, high
+
+
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{'negative.accountability': x} → {'negative': {'accountability': x}}."""
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        head, _, rest = key.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            nested[key] = value
+    return nested
+
+
+def _without_blanks(data: dict[str, Any]) -> dict[str, Any]:
+    """None and empty strings mean 'not known': drop them so every missing fact looks the same."""
+    kept = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and key in _CONTAINERS:
+            value = _without_blanks(value)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        kept[key] = value
+    return kept
+
+
+def _problems(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
+    """(dotted key, pydantic error) pairs; list positions are dropped from the key."""
+    return [
+        (".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), item)
+        for item in error.errors(include_url=False)
+    ]
+
+
+def validate_profile(data: Any) -> dict[str, Any]:
+    """The profile's known facts as a flat dict of dotted keys; `InvalidProfile` lists every problem."""
+    if not isinstance(data, dict):
+        raise InvalidProfile([("", "档案应为一个对象（JSON/YAML 键值对）")], None)
+    data = _without_blanks(data)
+    raw_facts = data.pop("facts", {})
+    problems: list[tuple[str, dict]] = []
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as error:
+        problems += _problems(error)
+        profile = None
+    domain = profile.domain if profile else _choice(DOMAINS)(data.get("domain"))
+    facts = None
+    if domain in FACTS_MODELS:
+        try:
+            facts = FACTS_MODELS[domain].model_validate(raw_facts)
+        except ValidationError as error:
+            problems += _problems(error, ("facts",))
+    if problems or profile is None or facts is None:
+        raise InvalidProfile([(key, _problem_text(key, item, domain)) for key, item in problems], domain)
+    flat = _flatten(profile, facts)
+    _check_upper_bounds(flat, domain)
+    return flat
+
+
+def _flatten(profile: Profile, facts: BaseModel) -> dict[str, Any]:
+    flat = {key: value for key, value in profile.__dict__.items() if value is not None and key not in _CONTAINERS}
+    flat.update({f"negative.{k}": v for k, v in profile.negative.__dict__.items() if v is not None})
+    flat.update({f"facts.{k}": v for k, v in facts.__dict__.items() if v is not None})
+    return flat
+
+
+def _check_upper_bounds(flat: dict[str, Any], domain: str) -> None:
+    problems = [
+        (key, f"不能大于 {limit}（{flat[key]} > {flat[limit]}）")
+        for key, limit in UPPER_BOUNDS.items()
+        if key in flat and limit in flat and flat[key] > flat[limit]
+    ]
+    if problems:
+        raise InvalidProfile(problems, domain)
+
+
+_PROBLEM_TEXTS = {
+    "bool_parsing": "应为 是/否（或 true/false、1/0）",
+    "bool_type": "应为 是/否（或 true/false、1/0）",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "string_type": "应为文字",
+    "list_type": "应为列表（各项用“、”分隔）",
+    "dict_type": "应为对象（键值对）",
+    "model_type": "应为对象（键值对）",
+    "model_attributes_type": "应为对象（键值对）",
+    "date_type": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_inexact": "应为日期 YYYY-MM-DD（不带时间）",
+    "extra_forbidden": "是未知字段",
+    "missing": "必须填写",
+}
+
+
+def _problem_text(key: str, item: dict, domain: str | None) -> str:
+    kind, context = item["type"], item.get("ctx", {})
+    if kind == "value_error":
+        return str(context.get("error"))
+    if kind == "extra_forbidden":
+        return "是未知字段" + _did_you_mean(key, domain)
+    if kind == "greater_than_equal":
+        text = "不能为负数" if context["ge"] == 0 else f"不能小于 {context['ge']}"
+    elif kind == "less_than_equal":
+        text = f"不能大于 {context['le']}"
+    elif kind == "literal_error":
+        text = "取值无效，可选：" + "、".join(
+            value if value == label else f"{value}（{label}）" for value, label in _choices(key, domain)
+        )
+    else:
+        text = _PROBLEM_TEXTS.get(kind, item["msg"])
+    return text if kind == "missing" else f"{text}；收到 {item['input']!r}"
+
+
+def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:
+    if key == "domain" or domain not in FACTS_MODELS:
+        return tuple(DOMAINS.items())
+    info = contract_fields(domain).get(key)
+    spec = ask_as(info) if info else None
+    return spec.choices if spec else ()
+
+
+def _did_you_mean(key: str, domain: str | None) -> str:
+    import difflib  # only on this error path
+
+    known = list(contract_fields(domain)) if domain in FACTS_MODELS else list(Profile.model_fields)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    where = f"{domain} 档案中" if domain in FACTS_MODELS else "档案中"
+    return f"（{where}没有这个字段" + (f"，是否想写 {close[0]}？）" if close else "；请检查拼写）")

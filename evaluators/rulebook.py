@@ -1,0 +1,292 @@
+"""Load the rulebook (`evaluators/rules/*.yaml`) into plain objects the engine runs.
+
+Files: `sources.yaml` (documents and quoted clauses), `common.yaml` (messages, common facts and criteria),
+one `<domain>.yaml` per domain (附件2), `outcomes.yaml` (verdict labels, yearly targets, benefits,
+next steps). A domain file is read only when that domain is first evaluated, so a single `zhibu check`
+parses four small files. `ZHIBU_RULES_DIR` points the loader at another folder (tests, drafts).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evaluators.checks import Check, Words, from_spec
+from evaluators.profile import DOMAINS, ask_as, contract_fields
+
+RULES_DIR = Path(__file__).with_name("rules")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RulebookError(Exception):
+    """The rulebook itself is broken; `problems` lists every finding."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("规则书有误：\n" + "\n".join(f"- {problem}" for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Citation:
+    clause_id: str
+    doc_id: str
+    document: str
+    doc_number: str
+    section: str
+    quote: str
+
+    @cached_property
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form; built once and shared by every result that cites this clause (do not mutate)."""
+        return {
+            "document": self.document,
+            "doc_number": self.doc_number,
+            "section": self.section,
+            "quote": self.quote,
+            "doc_id": self.doc_id,
+        }
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    key: str
+    label: str
+    unit: str = ""
+    prompt: str | None = None
+    ask_domains: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    fact: str
+    equals: Any
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    requirement: str
+    check: Check
+    citation: Citation
+    remedy: str
+    texts: dict[str, str]  # optional overrides: pass / fail / unknown / not_applicable
+    when: Condition | None = None
+    missing_is_not_applicable: bool = False
+    missing_when: Condition | None = None  # ...only when this holds (e.g. social_review_exempt)
+    parameter_citation: Citation | None = None
+
+    @cached_property
+    def needs(self) -> tuple[str, ...]:
+        """Every fact without which the criterion cannot be decided (condition first)."""
+        return ((self.when.fact,) if self.when else ()) + self.check.judged + self.check.compared
+
+    @cached_property
+    def conditions(self) -> tuple[str, ...]:
+        return tuple(c.fact for c in (self.when, self.missing_when) if c)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.needs + self.conditions
+
+
+@dataclass(frozen=True)
+class BenefitRule:
+    id: str
+    title: str
+    text: str
+    citations: tuple[Citation, ...]
+    domains: tuple[str, ...] | None = None
+    amount_of: str | None = None
+    amount_shares: tuple[float, float] | None = None
+    amount_text: str | None = None
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str
+    citations: tuple[Citation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        first, *others = (citation.as_dict for citation in self.citations)
+        return {"text": self.text, "citation": first, "also_cited": others}
+
+
+@dataclass(frozen=True)
+class DomainRules:
+    domain: str
+    facts: dict[str, FactSpec]  # asking order: common, domain, outcome (benefit) facts
+    criteria: tuple[Criterion, ...]
+    benefits: tuple[BenefitRule, ...]
+    words: Words
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as error:
+        raise RulebookError([f"{path.name}: 无法读取（{error}）"]) from None
+    if not isinstance(data, dict):
+        raise RulebookError([f"{path.name}: 顶层应为键值对"])
+    return data
+
+
+class Rulebook:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        sources = _read(directory / "sources.yaml")
+        common = _read(directory / "common.yaml")
+        outcomes = _read(directory / "outcomes.yaml")
+        self.documents: dict[str, dict] = sources.get("documents", {})
+        self.clause_specs: dict[str, dict] = sources.get("clauses", {})
+        self.messages: dict = common["messages"]
+        self.verdict_labels: dict[str, str] = outcomes["verdicts"]
+        self._common = common
+        self._outcomes = outcomes
+        self._domains: dict[str, DomainRules] = {}
+        problems: list[str] = []
+        self.citations = {cid: self._citation(cid, spec, problems) for cid, spec in self.clause_specs.items()}
+        targets = outcomes["targets"]
+        self.target_shares: dict[int, float] = {int(y): float(s) for y, s in targets["share_by_year"].items()}
+        self.target_citation = self._cite(targets["clause"], "outcomes.targets", problems)
+        self.counting_citation = self._cite(targets["counting_clause"], "outcomes.targets", problems)
+        self.next_steps = {
+            verdict: NextStep(
+                step["text"], tuple(self._cite(clause, f"next_steps.{verdict}", problems) for clause in step["clauses"])
+            )
+            for verdict, step in outcomes["next_steps"].items()
+        }
+        if problems:
+            raise RulebookError(problems)
+
+    def _citation(self, clause_id: str, spec: dict, problems: list[str]) -> Citation | None:
+        document = self.documents.get(spec.get("document"))
+        if document is None or not spec.get("quote") or not spec.get("section"):
+            problems.append(f"sources.yaml 条款 {clause_id}: 须有 document（已登记的文件）、section、quote")
+            return None
+        return Citation(clause_id, spec["document"], document["title"], document.get("doc_number", ""),
+                        spec["section"], spec["quote"])
+
+    def _cite(self, clause_id: Any, where: str, problems: list[str]) -> Citation | None:
+        citation = self.citations.get(clause_id)
+        if citation is None:
+            problems.append(f"{where}: 引用了不存在的条款 {clause_id!r}")
+        return citation
+
+    def domain(self, domain: str) -> DomainRules:
+        if domain not in self._domains:
+            self._domains[domain] = self._compile(domain)
+        return self._domains[domain]
+
+    def target_share(self, year: int) -> float | None:
+        return self.target_shares.get(year)
+
+    def _compile(self, domain: str) -> DomainRules:
+        spec = _read(self.directory / f"{domain}.yaml")
+        problems: list[str] = []
+        if spec.get("domain") != domain:
+            problems.append(f"{domain}.yaml: domain 应为 {domain}")
+        facts = {
+            key: FactSpec(key=key, label=item["label"], unit=item.get("unit", ""), prompt=item.get("prompt"),
+                          ask_domains=tuple(item["ask_domains"]) if "ask_domains" in item else None)
+            for source in (self._common, spec, self._outcomes)
+            for key, item in (source.get("facts") or {}).items()
+        }
+        fields = contract_fields(domain)
+        words = Words(
+            self.messages,
+            labels={key: fact.label for key, fact in facts.items()},
+            units={key: fact.unit for key, fact in facts.items() if fact.unit},
+            kinds={key: ask_as(info) for key, info in fields.items()},
+        )
+        criteria = tuple(
+            criterion
+            for source, name in ((self._common, "common.yaml"), (spec, f"{domain}.yaml"))
+            for item in source.get("criteria") or []
+            if (criterion := self._criterion(item, words, f"{name} {item.get('id', '?')}", problems))
+        )
+        benefits = tuple(
+            self._benefit(item, problems)
+            for item in self._outcomes.get("benefits") or []
+            if "domains" not in item or domain in item["domains"]
+        )
+        if problems:
+            raise RulebookError(problems)
+        return DomainRules(domain, facts, criteria, benefits, words)
+
+    def _criterion(self, item: dict, words: Words, where: str, problems: list[str]) -> Criterion | None:
+        required = ("id", "clause", "requirement", "check", "remedy")
+        if not isinstance(item, dict) or any(key not in item for key in required):
+            problems.append(f"{where}: 须有 {', '.join(required)}")
+            return None
+        try:
+            check = from_spec(item["check"], words)
+        except (ValueError, TypeError) as error:
+            problems.append(f"{where}: {error}")
+            return None
+        if_missing = item.get("if_missing") or {}
+        if if_missing and if_missing.get("status") != "not_applicable":
+            problems.append(f"{where}: if_missing.status 只能是 not_applicable")
+        parameter = item.get("parameter_clause")
+        try:
+            when, missing_when = _condition(item.get("when")), _condition(if_missing.get("when"))
+        except (KeyError, TypeError, AttributeError):
+            problems.append(f"{where}: when 应为 {{fact: 字段, equals: 值}}")
+            return None
+        return Criterion(
+            id=item["id"],
+            requirement=item["requirement"],
+            check=check,
+            citation=self._cite(item["clause"], where, problems),
+            remedy=item["remedy"],
+            texts={key: item[key] for key in ("pass", "fail", "unknown", "not_applicable") if key in item},
+            when=when,
+            missing_is_not_applicable=bool(if_missing),
+            missing_when=missing_when,
+            parameter_citation=self._cite(parameter, where, problems) if parameter else None,
+        )
+
+    def _benefit(self, item: dict, problems: list[str]) -> BenefitRule:
+        amount = item.get("amount") or {}
+        where = f"outcomes.yaml benefit {item.get('id')}"
+        return BenefitRule(
+            id=item["id"],
+            title=item["title"],
+            text=item["text"],
+            citations=tuple(self._cite(clause, where, problems) for clause in item["clauses"]),
+            domains=tuple(item["domains"]) if "domains" in item else None,
+            amount_of=amount.get("of"),
+            amount_shares=tuple(amount["shares"]) if amount else None,
+            amount_text=item.get("amount_text"),
+        )
+
+    def labels(self, domain: str | None) -> dict[str, str]:
+        """Chinese names of the keys of `domain` (only the common keys when the domain is unknown)."""
+        if domain in DOMAINS:
+            return self.domain(domain).words.labels
+        return {key: item["label"] for key, item in self._common["facts"].items()}
+
+    def all_domains(self) -> dict[str, DomainRules]:
+        return {domain: self.domain(domain) for domain in DOMAINS}
+
+
+def _condition(spec: dict | None) -> Condition | None:
+    return Condition(spec["fact"], spec["equals"]) if spec else None
+
+
+def rules_dir() -> Path:
+    return Path(os.environ.get("ZHIBU_RULES_DIR") or RULES_DIR)
+
+
+def load_rulebook(directory: Path | str | None = None) -> Rulebook:
+    """The rulebook in `directory`, else $ZHIBU_RULES_DIR, else the shipped one; parsed once per folder."""
+    return _load(str(directory or os.environ.get("ZHIBU_RULES_DIR") or RULES_DIR))
+
+
+@lru_cache(maxsize=4)
+def _load(directory: str) -> Rulebook:
+    return Rulebook(Path(directory))

@@ -1,0 +1,58 @@
+"""The dev cases from the shared eval set and the readable per-domain cases in cases/*.yaml."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from evaluator_helpers import CASES_DIR, DEV_CASES, load_case_file, load_dev_cases, set_dotted, unset_dotted
+
+from evaluators import DOMAINS, evaluate
+
+DEV = load_dev_cases()
+
+
+@pytest.mark.skipif(not DEV, reason=f"dev cases not found at {DEV_CASES}")
+@pytest.mark.parametrize("case", DEV, ids=[case["id"] for case in DEV])
+def test_dev_case(case):
+    evaluation = evaluate(case["profile"])
+    expect = case["expect"]
+    assert evaluation.verdict == expect["verdict"]
+    assert set(evaluation.failing_facts) == set(expect["failing_facts"])
+    assert set(evaluation.missing) == set(expect["unknown_facts"])
+
+
+def _yaml_cases():
+    for path in sorted(CASES_DIR.glob("[!_]*.yaml")):
+        base, cases = load_case_file(path)
+        for case in cases:
+            yield pytest.param(base, case, id=f"{path.stem}: {case['name']}")
+
+
+@pytest.mark.parametrize(("base", "case"), list(_yaml_cases()))
+def test_yaml_case(base, case):
+    profile = copy.deepcopy(base)
+    for key, value in (case.get("set") or {}).items():
+        set_dotted(profile, key, value)
+    for key in case.get("unset") or []:
+        unset_dotted(profile, key)
+    evaluation = evaluate(profile)
+    expect = case["expect"]
+    assert evaluation.verdict == expect["verdict"], [(c.id, c.status, c.reason) for c in evaluation.criteria]
+    assert set(evaluation.failing_facts) == set(expect.get("failing", []))
+    assert set(evaluation.missing) == set(expect.get("missing", []))
+    statuses = {result.id: result.status for result in evaluation.criteria}
+    for criterion, status in (expect.get("criteria") or {}).items():
+        assert statuses[criterion] == status
+    if "benefits" in expect:
+        assert [benefit.id for benefit in evaluation.benefits] == expect["benefits"]
+    if "bonus_yuan" in expect:
+        bonus = next(benefit for benefit in evaluation.benefits if benefit.id == "one_off_bonus")
+        assert [bonus.amount_yuan["low"], bonus.amount_yuan["high"]] == expect["bonus_yuan"]
+
+
+def test_every_domain_has_readable_cases_covering_pass_fail_unknown():
+    for domain in DOMAINS:
+        _, cases = load_case_file(CASES_DIR / f"{domain}.yaml")
+        verdicts = {case["expect"]["verdict"] for case in cases}
+        assert len(cases) >= 3 and verdicts == {"qualifies", "does_not_qualify", "incomplete"}, domain
