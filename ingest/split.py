@@ -14,7 +14,6 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ingest.clean import HEADING
 from ingest.documents import Chunk, DocumentMeta
 
 MAX_CHARS = 400
@@ -139,33 +138,32 @@ class _Outline:
         return attachment_title
 
 
-def _front_matter(paragraphs: list[str]) -> list[_Section]:
-    """The covering notice (title "…的通知" down to its date) and the preamble after it."""
+def _front_matter(paragraphs: list[str], notes: list[str]) -> list[_Section]:
+    """The covering notice (title "…的通知" down to its date, plus `notes`) and the preamble after it."""
     notice_end = 0
-    if paragraphs and paragraphs[0].endswith(NOTICE):
+    if _opens_with_notice(paragraphs):
         dates = [i for i, p in enumerate(paragraphs) if _DATE.match(p)]
         notice_end = dates[0] + 1 if dates else len(paragraphs)
-        while notice_end < len(paragraphs) and _DISTRIBUTION_NOTE.match(paragraphs[notice_end]):
-            notice_end += 1
-    parts = ((NOTICE, paragraphs[:notice_end]), (PREAMBLE, paragraphs[notice_end:]))
+    parts = ((NOTICE, paragraphs[:notice_end] + notes), (PREAMBLE, paragraphs[notice_end:]))
     return [_Section(name, 0, lines, list(lines)) for name, lines in parts if lines]
+
+
+def _opens_with_notice(paragraphs: list[str]) -> bool:
+    return bool(paragraphs) and paragraphs[0].endswith(NOTICE)
 
 
 def _outline(clean_text: str) -> list[_Section]:
     paragraphs = [p for p in clean_text.split("\n") if p.strip()]
-    first_heading = next((i for i, p in enumerate(paragraphs) if _parse_heading(p)), len(paragraphs))
-    front = _front_matter(paragraphs[:first_heading])
-    rest = paragraphs[first_heading:]
-    if front and front[0].title == NOTICE:
-        # The notice's distribution note ("〔此件发至…〕") is often printed at the very end.
-        front[0].lines += [p for p in rest if _DISTRIBUTION_NOTE.match(p)]
-        front[0].body = list(front[0].lines)
-        rest = [p for p in rest if not _DISTRIBUTION_NOTE.match(p)]
+    # A notice's distribution note ("〔此件发至…〕") is often printed at the very end of the document.
+    notes = [p for p in paragraphs if _DISTRIBUTION_NOTE.match(p)] if _opens_with_notice(paragraphs) else []
+    paragraphs = [p for p in paragraphs if p not in notes]
     outline = _Outline()
-    skip = False
-    for paragraph, next_paragraph in zip(rest, rest[1:] + [""]):
-        skip = False if skip else outline.add(paragraph, next_paragraph)
-    return front + outline.root.children
+    index = 0
+    while index < len(paragraphs):
+        next_paragraph = paragraphs[index + 1] if index + 1 < len(paragraphs) else ""
+        index += 2 if outline.add(paragraphs[index], next_paragraph) else 1
+    # What precedes the first heading stayed in the root.
+    return _front_matter(outline.root.body, notes) + outline.root.children
 
 
 # ---- sizing ---------------------------------------------------------------------------------
@@ -238,16 +236,14 @@ class _Assembler:
 
     def section(self, section: _Section, path: tuple[str, ...]) -> list[_Draft]:
         """Drafts for a section: its own body first, then its children, tiny ones merged forward."""
-        units: list[_Section] = []
-        if section.body:
-            units.append(_Section(section.title, section.level, list(section.body), list(section.body)))
-        units += section.children
+        # The body before the first child reads, inside a merged chunk, without the section's heading.
+        intro = _Section(section.title, section.level, section.body, section.body) if section.body else None
         drafts: list[_Draft] = []
-        for group in self._groups(units):
+        for group in self._groups(([intro] if intro else []) + section.children):
             if len(group) > 1:
                 drafts.append(_Draft(path, "\n".join(unit.full_text for unit in group)))
-            elif group[0] is units[0] and section.body:
-                drafts += self._split(path, group[0].text)
+            elif group[0] is intro:
+                drafts += self._split(path, intro.text)
             else:
                 drafts += self.section(group[0], path + (group[0].title,))
         return drafts

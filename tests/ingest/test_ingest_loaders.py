@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from pathlib import Path
 
@@ -21,33 +20,18 @@ def _chunks(path: Path) -> list[tuple[tuple[str, ...], str, str]]:
     return [(chunk.section_path, chunk.text, chunk.chunk_id) for chunk in prepare_document(path).chunks]
 
 
-@pytest.fixture(scope="module")
-def expected() -> list[tuple[tuple[str, ...], str, str]]:
-    return _chunks(CORPUS[STEM])
-
-
-def _copy_with_sidecar(folder: Path, suffix: str) -> Path:
+def _copy_with_sidecar(folder: Path, suffix: str, stem: str = STEM) -> Path:
+    """Where to write `stem` in another format, its sidecar beside it (so the doc_id, and the ids, agree)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{STEM}.yaml").write_bytes(CORPUS[STEM].with_suffix(".yaml").read_bytes())
-    return folder / f"{STEM}{suffix}"
+    (folder / f"{stem}.yaml").write_bytes(CORPUS[stem].with_suffix(".yaml").read_bytes())
+    return folder / f"{stem}{suffix}"
 
 
-def test_gb18030_copy_yields_the_same_chunks(tmp_path, expected):
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
+def test_encodings_and_line_ends_yield_the_same_chunks(tmp_path, encoding):
     path = _copy_with_sidecar(tmp_path, ".txt")
-    path.write_bytes(raw_text(STEM).encode("gb18030"))
-    assert _chunks(path) == expected
-
-
-def test_utf8_with_bom_yields_the_same_chunks(tmp_path, expected):
-    path = _copy_with_sidecar(tmp_path, ".txt")
-    path.write_bytes(codecs.BOM_UTF8 + raw_text(STEM).encode("utf-8"))
-    assert _chunks(path) == expected
-
-
-def test_crlf_line_ends_yield_the_same_chunks(tmp_path, expected):
-    path = _copy_with_sidecar(tmp_path, ".txt")
-    path.write_bytes(raw_text(STEM).replace("\n", "\r\n").encode("utf-8"))
-    assert _chunks(path) == expected
+    path.write_bytes(raw_text(STEM).replace("\n", "\r\n").encode(encoding))
+    assert _chunks(path) == _chunks(CORPUS[STEM])
 
 
 def test_short_gbk_text_is_decoded(tmp_path):
@@ -62,17 +46,19 @@ def test_markdown_marks_are_dropped(tmp_path):
     assert load_text(path).split("\n") == ["工作要点", "", "一、总体要求", "", "坚持标准.", "引用的话.", ""]
 
 
-def test_pdf_yields_the_same_chunks(tmp_path, expected, cjk_font):
+@pytest.mark.parametrize("stem", CORPUS)
+def test_pdf_yields_the_same_chunks(tmp_path, cjk_font, stem):
     # The seed PDFs' fonts map "．" to a private-use code point that no installed font can draw;
     # a freshly made PDF carries "．" itself. Everything else is the raw text, line for line.
-    lines = raw_text(STEM).replace("\U001001b0", "．").split("\n")
-    path = write_pdf(_copy_with_sidecar(tmp_path, ".pdf"), lines, cjk_font)
-    assert _chunks(path) == expected
+    lines = raw_text(stem).replace("\U001001b0", "．").split("\n")
+    path = write_pdf(_copy_with_sidecar(tmp_path, ".pdf", stem), lines, cjk_font)
+    assert _chunks(path) == _chunks(CORPUS[stem])
 
 
-def test_docx_yields_the_same_chunks(tmp_path, expected):
-    path = write_docx(_copy_with_sidecar(tmp_path, ".docx"), raw_text(STEM).split("\n"))
-    assert _chunks(path) == expected
+@pytest.mark.parametrize("stem", CORPUS)
+def test_docx_yields_the_same_chunks(tmp_path, stem):
+    path = write_docx(_copy_with_sidecar(tmp_path, ".docx", stem), raw_text(stem).split("\n"))
+    assert _chunks(path) == _chunks(CORPUS[stem])
 
 
 def test_docx_tables_are_read_in_place(tmp_path):
