@@ -27,7 +27,6 @@ Busy = Callable[[], AbstractAsyncContextManager]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline button data
 _KEPT_SOURCES = 50
 _QUESTION_LIKE = re.compile(r"[?？]|吗|什么|怎么|怎样|如何|哪|为什么|为何|是否|能否|可否|可以|多少|请问|要求|规定|条件|标准")
-_SKIP_WORDS = frozenset({"跳过", "不清楚", "不知道"})
 
 WELCOME = (
     "您好！我是“支部”助手，帮助党支部书记学习“最强党支部”建设政策。\n"
@@ -125,9 +124,7 @@ class Dialogue:
     def _answer_text(self, turn: Turn, text: str) -> list[Reply]:
         state = turn.state
         question = state.question(state.pending)
-        if question.kind != "bool" and text.strip() in _SKIP_WORDS:
-            return self._after_answer(state, question, None, known=False, note="不清楚，跳过")
-        value = parse_answer(question, text)
+        value = parse_answer(question, text, state.scan()[0])
         return self._after_answer(state, question, value, note=sc.show_value(question, value))
 
     def _settled_text(self, turn: Turn, text: str) -> list[Reply]:
@@ -211,8 +208,7 @@ class Dialogue:
         question = self._pending_question(turn.state, parts[0])
         if question is None:
             return None
-        edit = Reply(f"{question.prompt}\n✔ 不清楚，跳过", kind="edit")
-        return [edit] + self._after_answer(turn.state, question, None, known=False)
+        return self._answered_by_button(turn.state, question, parse_answer(question, "跳过"))
 
     def _answered_by_button(self, state: sc.CheckState, question, value) -> list[Reply]:
         replies = self._after_answer(state, question, value)
@@ -331,11 +327,11 @@ class Dialogue:
         state.data.pop("picked", None)
         return self._prompt(state, prefix)
 
-    def _after_answer(self, state: sc.CheckState, question, value, *, known: bool = True, note: str = "") -> list[Reply]:
+    def _after_answer(self, state: sc.CheckState, question, value, *, note: str = "") -> list[Reply]:
         """Record an answer the evaluator accepts (contradictions are refused here, while the user
         still remembers the question), then move on."""
         before = copy.deepcopy(state.data)
-        state.record(question, value, known=known)
+        state.record(question, value)
         try:
             self._evaluate(state)
         except BadInput:

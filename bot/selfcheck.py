@@ -53,11 +53,6 @@ class CheckState:
         return self.data.setdefault("answers", {})
 
     @property
-    def unknown(self) -> list[str]:
-        """Keys the user chose to skip (not known): absent from the profile, so the evaluator says unknown."""
-        return self.data.setdefault("unknown", [])
-
-    @property
     def history(self) -> list[str]:
         """Answered keys in the order given, for /back."""
         return self.data.setdefault("history", [])
@@ -92,15 +87,10 @@ class CheckState:
     def index_of(self, key: str) -> int:
         return next(i for i, q in enumerate(self.questions()) if q.key == key)
 
-    def record(self, question, value: Any, *, known: bool = True) -> None:
+    def record(self, question, value: Any) -> None:
+        """Store an answer; None (不确定) is kept too: it counts as answered and stays out of the profile."""
         key = question.key
-        self.answers.pop(key, None)
-        if key in self.unknown:
-            self.unknown.remove(key)
-        if known:
-            self.answers[key] = plain(value)
-        else:
-            self.unknown.append(key)
+        self.answers[key] = plain(value)
         if key in self.history:
             self.history.remove(key)
         self.history.append(key)
@@ -114,14 +104,12 @@ class CheckState:
         key = self.history.pop()
         if key in self.answers:
             self.undone[key] = self.answers.pop(key)
-        if key in self.unknown:
-            self.unknown.remove(key)
         self.data.pop("picked", None)
         return key
 
     def scan(self) -> tuple[dict[str, Any], list, Any]:
         """One pass over the questionnaire in order: the answers of questions that apply, the questions
-        answered or skipped (the review list), and the next question to ask (None when done)."""
+        answered (the review list), and the next question to ask (None when done)."""
         kept: dict[str, Any] = {}
         listed, upcoming = [], None
         for question in self.questions():
@@ -129,8 +117,6 @@ class CheckState:
                 continue
             if question.key in self.answers:
                 kept[question.key] = self.answers[question.key]
-                listed.append(question)
-            elif question.key in self.unknown:
                 listed.append(question)
             elif upcoming is None:
                 upcoming = question
@@ -178,12 +164,6 @@ def show_value(question, value: Any) -> str:
     if question.kind == "enum":
         return labels.get(value, str(value))
     return str(value)
-
-
-def show_answer(state: CheckState, question) -> str:
-    if question.key in state.unknown:
-        return "不清楚（按未知处理）"
-    return show_value(question, state.answers[question.key])
 
 
 def bool_token_label(token: str) -> str | None:
@@ -242,7 +222,7 @@ def settled_prompt(year: int, failures: list[str]) -> Reply:
 def review_prompt(state: CheckState) -> Reply:
     listed = state.scan()[1]
     lines = [f"请核对您的回答（{DOMAINS[state.domain]}，{state.year} 年度）："]
-    lines += [f"{n}. {q.prompt} —— {show_answer(state, q)}" for n, q in enumerate(listed, 1)]
+    lines += [f"{n}. {q.prompt} —— {show_value(q, state.answers[q.key])}" for n, q in enumerate(listed, 1)]
     lines.append("\n确认无误后查看结果；如需更正，请点“修改答案”。")
     buttons = ((Button("确认，查看结果", "review|confirm"),), (Button("修改答案", "review|change"),))
     return Reply("\n".join(lines), buttons)
@@ -257,12 +237,5 @@ def change_prompt(state: CheckState) -> Reply:
 
 
 def why_text(question) -> str:
-    return f"为什么问这个：\n{question.help}\n\n依据：{citation_text(question.citation)}"
-
-
-def citation_text(citation: Any) -> str:
-    if isinstance(citation, dict):
-        head = " ".join(str(citation[k]) for k in ("document", "section") if citation.get(k))
-        quote = citation.get("quote") or citation.get("text")
-        return f"{head}：“{quote}”" if quote else head
-    return str(citation)
+    # `help` names the requirement and quotes the clause with its document and section.
+    return f"为什么问这个：\n{question.help}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from typing import Any
 
 from fake_telegram import FakeTelegram, button_data, buttons_of
@@ -46,7 +46,13 @@ class RunningBot:
 
     def assert_no_errors(self) -> None:
         assert not self.errors, f"handler errors: {self.errors!r}"
-        logging.getLogger(__name__).debug("no handler errors")
+
+    async def wait_for_errors(self, count: int, timeout: float = 10.0) -> list[BaseException]:
+        """The recorder runs after the bot's own error handler has finished sending its messages."""
+        async with asyncio.timeout(timeout):
+            while len(self.errors) < count:
+                await asyncio.sleep(0.02)
+        return self.errors
 
     def person(self, user_id: int, chat: dict | None = None) -> "Person":
         return Person(self.fake, user_id, chat)

@@ -168,10 +168,11 @@ class FakeTelegram:
         return await self.wait_for(found, timeout)
 
     async def settle(self, quiet: float = 0.3, timeout: float = 15.0) -> None:
-        """Until every queued update was fetched, no call is in flight and none came for `quiet` s."""
+        """Until every queued update was fetched, no call is in flight and none came for `quiet` s
+        (the long poll itself, getUpdates, does not count)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            last = self.calls[-1].at if self.calls else 0.0
+            last = next((call.at for call in reversed(self.calls) if call.method != "getUpdates"), 0.0)
             pending = self._updates and self._updates[-1]["update_id"] > self._fetched_up_to
             if not pending and self._in_flight == 0 and time.monotonic() - last >= quiet:
                 return
@@ -206,7 +207,8 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
-        self._in_flight += 1
+        polling = method == "getUpdates"
+        self._in_flight += not polling
         try:
             params, uploads = await self._params(request)
             call = Call(method, {**params, **{k: {"filename": n, "content": c} for k, (n, c) in uploads.items()}})
@@ -225,7 +227,7 @@ class FakeTelegram:
                 self._changed.notify_all()
             return web.json_response({"ok": True, "result": result})
         finally:
-            self._in_flight -= 1
+            self._in_flight -= not polling
 
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
