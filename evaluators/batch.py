@@ -175,6 +175,7 @@ def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, s
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     chart = out.with_suffix(".png")
     draw_chart(summary, chart)
     workbook = Workbook()
@@ -198,28 +199,33 @@ def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, s
     errors.append(["行号", "问题"])
     for error in summary["errors"]:
         errors.append([error["row"], error["message"]])
-    out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)
     return chart
 
 
 def draw_chart(summary: dict[str, Any], path: Path) -> None:
+    """Bar chart of the qualifying share by domain, with the year's target as a dashed line."""
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # font fallback chatter
     pyplot.rcParams["font.sans-serif"] = ["WenQuanYi Zen Hei", "Noto Sans CJK SC", "SimHei", "Microsoft YaHei",
                                           "DejaVu Sans"]
     pyplot.rcParams["axes.unicode_minus"] = False
     items = list(summary["by_domain"].values())
     figure, axes = pyplot.subplots(figsize=(max(6, 1.1 * len(items) + 2), 4.5), dpi=100)
-    axes.bar([item["label"] for item in items], [item["share"] * 100 for item in items], color="#c0392b")
+    bars = axes.bar([item["label"] for item in items], [item["share"] * 100 for item in items], color="#c0392b")
+    axes.bar_label(bars, labels=[f"{item['qualifies']}/{item['total']}" for item in items], padding=2)
     if summary["target"] is not None:
         axes.axhline(summary["target"] * 100, color="#2c3e50", linestyle="--",
                      label=f"年度目标 {percent(summary['target'])}")
         axes.legend(loc="upper right")
-    axes.set_ylim(0, 100)
+    axes.set_ylim(0, 120)
+    axes.set_yticks(range(0, 101, 20))
     axes.set_ylabel("符合条件的比例（%）")
     axes.set_title(f"各领域符合“最强党支部”评定条件的比例（共 {summary['total']} 个党支部）")
     pyplot.setp(axes.get_xticklabels(), rotation=30, ha="right")

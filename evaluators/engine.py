@@ -163,7 +163,7 @@ def _judge(criterion: Criterion, values: dict[str, Any], words: Words) -> Criter
 
 
 def _unknown_reason(criterion: Criterion, absent: tuple[str, ...], words: Words) -> str:
-    labels = "、".join(f"“{words.label(key)}”" for key in absent)
+    labels = "、".join(f"「{words.label(key)}」" for key in absent)  # labels may hold “” themselves
     template = criterion.texts.get("unknown") or words.messages["unknown"]
     return template.format(requirement=criterion.requirement, missing=labels)
 

@@ -383,9 +383,9 @@ def validate_profile(data: Any) -> dict[str, Any]:
     except ValidationError as error:
         problems += _problems(error)
         profile = None
-    domain = profile.domain if profile else _choice(DOMAINS)(data.get("domain"))
+    domain = profile.domain if profile else _known_domain(data.get("domain"))
     facts = None
-    if domain in FACTS_MODELS:
+    if domain:
         try:
             facts = FACTS_MODELS[domain].model_validate(raw_facts)
         except ValidationError as error:
@@ -395,6 +395,12 @@ def validate_profile(data: Any) -> dict[str, Any]:
     flat = _flatten(profile, facts)
     _check_upper_bounds(flat, domain)
     return flat
+
+
+def _known_domain(value: Any) -> str | None:
+    """The domain a broken profile names, if any, so its facts can still be checked and explained."""
+    domain = _choice(DOMAINS)(value)
+    return domain if isinstance(domain, str) and domain in DOMAINS else None
 
 
 def _flatten(profile: Profile, facts: BaseModel) -> dict[str, Any]:
