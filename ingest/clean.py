@@ -20,8 +20,9 @@ _PAGE_NOISE = re.compile(r"^(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*
 HEADING = re.compile(r"^(?:附件\d+|[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d{1,2}[.、](?!\d)|\(\d{1,2}\))")
 # Paragraphs that open an enumeration without being headings: 一是…, 二要…, ———坚持….
 _ENUMERATION = re.compile(r"^(?:[一二三四五六七八九十]+[是要]|—{2,})")
-_SENTENCE_END = tuple(".。!！?？:：;；")
-_SENTENCE_PUNCTUATION = re.compile(r"[,，.。!！?？:：;；]")
+# After NFKC only "。" is left full-width.
+_SENTENCE_END = tuple(".。!?:;")
+_SENTENCE_PUNCTUATION = re.compile(r"[,.。!?:;]")
 # Lines that are a paragraph of their own: a signature date, a document number, a distribution note.
 _STANDALONE = re.compile(r"^(?:附件\d+|\d{4}年\d{1,2}月\d{1,2}日|\(?[^()]*[〔\[]\d{4}[〕\]]\d+号\)?|〔[^〕]*〕)$")
 # Official titles end with the kind of document (文种); a title line ending so is complete.
@@ -33,9 +34,9 @@ _OPENING = "«“‘(〔《「"
 _CLOSING = "»”’)〕》」"
 # A wrapped line is "full"; a paragraph's last line is usually shorter than this share of the width.
 _SHORT_LINE_SHARE = 0.8
-# Wrapped layout: most lines sit near the page width. Text with real paragraphs (DOCX) does not.
 # A heading line this full may wrap; a shorter one has ended.
 _FULL_HEADING_SHARE = 0.88
+# Wrapped layout: most lines sit near the page width. Text with real paragraphs (DOCX) does not.
 _NEAR_WIDTH = (0.85, 1.15)
 _WRAPPED_SHARE = 0.4
 

@@ -74,8 +74,8 @@ def slugify(stem: str) -> str:
 
 def _read_sidecar(path: Path) -> dict[str, str]:
     sidecar = path.with_suffix(".yaml")
-    if not sidecar.is_file():
-        return {}
+    if not sidecar.is_file() or sidecar.is_symlink():
+        return {}  # a link could point anywhere: metadata comes only from a real file beside the document
     try:
         data = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
@@ -133,7 +133,8 @@ def read_meta(path: Path, cleaned: str) -> DocumentMeta:
 
 
 def prepare_document(path: Path) -> PreparedDocument:
-    from ingest.split import CHUNKING_PARAMETERS, split_document
+    """Load, clean, describe and split one file."""
+    from ingest.split import CHUNKING_PARAMETERS, split_document  # split builds on this module's dataclasses
 
     cleaned = clean_text(load_text(path))
     meta = read_meta(path, cleaned)

@@ -107,3 +107,10 @@ def test_version_follows_the_text_only(tmp_path):
     assert same[0] == same[1]
     (second / "plan.txt").write_text(raw_text("plan-2020-04").replace("不少于５０００元", "不少于６０００元"), encoding="utf-8")
     assert prepare_document(second / "plan.txt").version != same[0]
+
+
+def test_a_linked_sidecar_is_not_followed(tmp_path):
+    shutil.copy(CORPUS["plan-2020-04"], tmp_path / "plan.txt")
+    (tmp_path / "elsewhere.yaml").write_text("title: 不应读取\n", encoding="utf-8")
+    (tmp_path / "plan.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    assert prepare_document(tmp_path / "plan.txt").meta.title != "不应读取"

@@ -160,3 +160,13 @@ def test_content_hash_follows_heading_and_text(corpus):
     first, second = corpus["方案"][:2]
     assert first.content_hash != second.content_hash
     assert len(first.content_hash) == 64
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_at_commas_or_else_anywhere():
+    clauses = "推进党支部标准化规范化建设," * 40 + "到位."
+    unbroken = "党" * 900
+    for body in (clauses, unbroken):
+        chunks = split_document(f"一、总体要求\n{body}", META, max_chars=400)
+        assert all(len(chunk.text) <= 400 for chunk in chunks)
+        assert "".join(chunk.text for chunk in chunks) == body
+    assert all(chunk.text.endswith((",", ".")) for chunk in split_document(f"一、总体要求\n{clauses}", META))
