@@ -19,9 +19,11 @@ from knowledge.store import Generation, Passage
 from knowledge.text import expand_query, tokenize
 
 # Measured on the dev set plus our own questions (benchmarks/bench_qa.py); see README.
-RRF_K = 60
+# Keyword matching is the stronger signal on these texts (e5 similarities are compressed into
+# 0.84–0.95); dense ranks break ties and catch paraphrases.
+RRF_K = 10
 KEYWORD_WEIGHT = 1.0
-DENSE_WEIGHT = 1.0
+DENSE_WEIGHT = 0.5
 CANDIDATES = 30
 
 
@@ -41,14 +43,16 @@ class HybridSearch:
         self.generation = generation
         self.passages = generation.passages
         self._vectors, self._embeddings = vectors, embeddings
+        # Tokenised at load, not stored: a changed vocabulary takes effect without re-ingesting.
+        tokens = [tokenize(f"{p.section}\n{p.text}") for p in self.passages]
         self._bm25 = bm25s.BM25()
-        self._bm25.index([list(p.tokens) or ["∅"] for p in self.passages], show_progress=False)
-        document_frequency = Counter(token for p in self.passages for token in set(p.tokens))
+        self._bm25.index([t or ["∅"] for t in tokens], show_progress=False)
+        document_frequency = Counter(token for t in tokens for token in set(t))
         total = max(1, len(self.passages))
         self._idf = {token: math.log(1 + total / df) for token, df in document_frequency.items()}
         # A word the texts never use (often colloquial) weighs like a typical word, not the rarest.
         self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
-        self._token_sets = [set(p.tokens) for p in self.passages]
+        self._token_sets = [set(t) for t in tokens]
 
     def _coverage(self, words: list[str], index: int) -> float:
         weights = {w: self._idf.get(w, self._unseen_idf) for w in set(words)}

@@ -52,11 +52,9 @@ class QAService:
 
     # ---- knowledge base maintenance ------------------------------------------------------
     def _sync(self, documents, origins, *, remove=(), prune_origin=None, progress: ProgressFn | None = None) -> IngestReport:
-        from knowledge.text import tokenize
-
         with self._lock:
             report = self.kb.sync(documents, origins=origins, remove=list(remove), prune_origin=prune_origin,
-                                  embeddings=self.embeddings, tokenizer=tokenize, progress=progress)
+                                  embeddings=self.embeddings, progress=progress)
             self._search = None  # reopen on next use
             return report
 

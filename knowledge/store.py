@@ -39,7 +39,6 @@ class Passage:
     section: str
     text: str
     ordinal: int
-    tokens: tuple[str, ...] = ()
 
     @property
     def heading(self) -> str:
@@ -89,7 +88,7 @@ class Generation:
         folder = root / "generations" / name
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         with open(folder / "passages.jsonl", encoding="utf-8") as lines:
-            passages = [Passage(**{**row, "tokens": tuple(row["tokens"])}) for row in map(json.loads, lines)]
+            passages = [Passage(**row) for row in map(json.loads, lines)]
         return cls(root, name, manifest, passages)
 
     @property
@@ -145,7 +144,6 @@ class KnowledgeBase:
         remove: list[str] = (),
         prune_origin: str | None = None,
         embeddings=None,
-        tokenizer: Callable[[str], list[str]],
         progress: ProgressFn | None = None,
     ) -> IngestReport:
         """Make the knowledge base hold `documents` (PreparedDocument), minus `remove`.
@@ -163,11 +161,11 @@ class KnowledgeBase:
             report = _diff(known, documents, remove, prune_origin, same_space=current is not None and current.embedding == space)
             if not report.changed and current is not None:
                 return report
-            report.generation = self._build(current, documents, origins or {}, report, embeddings, space, tokenizer, progress)
+            report.generation = self._build(current, documents, origins or {}, report, embeddings, space, progress)
             self._collect_garbage()
             return report
 
-    def _build(self, current, documents, origins, report, embeddings, space, tokenizer, progress) -> str:
+    def _build(self, current, documents, origins, report, embeddings, space, progress) -> str:
         name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
         folder = self.root / "generations" / name
         folder.mkdir()
@@ -175,7 +173,7 @@ class KnowledgeBase:
         kept_docs = {doc_id: meta for doc_id, meta in (current.documents.items() if current else []) if doc_id in keep}
         incoming = [doc for doc in documents if doc.meta.doc_id not in keep]
         passages = [p for p in (current.passages if current else []) if p.doc_id in keep]
-        passages += [_passage(doc, chunk, tokenizer) for doc in incoming for chunk in doc.chunks]
+        passages += [_passage(doc, chunk) for doc in incoming for chunk in doc.chunks]
         manifest_docs = {**kept_docs, **{doc.meta.doc_id: _doc_entry(doc, origins.get(doc.meta.doc_id, "user")) for doc in incoming}}
         if embeddings is not None:
             reused = self.vectors_of(current).vectors([p.chunk_id for p in passages if p.doc_id in keep]) if current and current.embedding == space else {}
@@ -251,7 +249,7 @@ def _doc_entry(doc, origin: str) -> dict:
     }
 
 
-def _passage(doc, chunk, tokenizer) -> Passage:
+def _passage(doc, chunk) -> Passage:
     meta = doc.meta
     section = " > ".join(chunk.section_path)
     return Passage(
@@ -263,7 +261,6 @@ def _passage(doc, chunk, tokenizer) -> Passage:
         section=section,
         text=chunk.text,
         ordinal=chunk.ordinal,
-        tokens=tuple(tokenizer(f"{section}\n{chunk.text}")),
     )
 
 
