@@ -7,6 +7,8 @@ Rows are numbered from 1 (the first row under the header). A bad row is reported
 from __future__ import annotations
 
 import csv
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,6 +20,8 @@ from evaluators.rulebook import load_rulebook
 from zhibu.errors import BadInput
 
 VERDICTS = ("qualifies", "does_not_qualify", "incomplete")
+_PARALLEL_FROM = 5000  # rows; below this, starting worker processes costs more than it saves
+_CHUNK = 1000
 
 
 @dataclass
@@ -108,15 +112,36 @@ def _xlsx_records(path: Path) -> Iterator[tuple]:
         workbook.close()
 
 
-def run_batch_file(path: Path) -> BatchResult:
+def run_batch_file(path: Path, workers: int | None = None) -> BatchResult:
+    """Evaluate every row; large files are shared among worker processes (one per core, at most 4)."""
+    rows = list(read_rows(path))
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(rows) >= _PARALLEL_FROM:
+        chunks = [rows[start:start + _CHUNK] for start in range(0, len(rows), _CHUNK)]
+        with ProcessPoolExecutor(workers) as pool:
+            outcomes = [outcome for chunk in pool.map(_evaluate_rows, chunks) for outcome in chunk]
+    else:
+        outcomes = _evaluate_rows(rows)
     result = BatchResult()
-    for number, cells in read_rows(path):
+    for outcome in outcomes:
+        if "message" in outcome:
+            result.errors.append(outcome)
+        else:
+            result.rows.append(outcome)
+            _count_once(result, outcome)
+    return result
+
+
+def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each row's summary, or {"row", "message"} for a bad one; plain dicts, cheap to send between processes."""
+    outcomes = []
+    for number, cells in rows:
         try:
             evaluation = evaluate(nest(cells))
         except ProfileError as error:
-            result.errors.append({"row": number, "message": "；".join(error.problems)})
+            outcomes.append({"row": number, "message": "；".join(error.problems)})
             continue
-        row = {
+        outcomes.append({
             "row": number,
             "name": evaluation.name or "",
             "domain": evaluation.domain,
@@ -125,10 +150,8 @@ def run_batch_file(path: Path) -> BatchResult:
             "failing": [c.id for c in evaluation.criteria if c.status == FAIL],
             "failing_facts": evaluation.failing_facts,
             "missing": list(evaluation.missing),
-        }
-        result.rows.append(row)
-        _count_once(result, row)
-    return result
+        })
+    return outcomes
 
 
 def _count_once(result: BatchResult, row: dict[str, Any]) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Words, plain_number
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
@@ -14,26 +13,51 @@ from zhibu.errors import BadInput
 QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE = "qualifies", "does_not_qualify", "incomplete"
 
 
-@dataclass(slots=True)
 class CriterionResult:
-    id: str
-    status: str
-    facts: tuple[str, ...]  # the facts this criterion judges
-    compared_with: tuple[str, ...]  # facts it only measures them against (payroll, school average…)
-    conditions: tuple[str, ...]  # facts that decide whether it applies (branch_kind, social_review_exempt)
-    requirement: str
-    remedy: str
-    citation: dict[str, str]
-    parameter_citation: dict[str, str] | None
-    missing: tuple[str, ...]  # for an unknown criterion: the absent facts that made it so
-    _reason: str | Callable[[], str] = field(repr=False)
+    """One criterion's outcome. Everything but the status is read from the rule on demand, and the
+    Chinese reason is only written when first read: a batch of thousands of rows needs statuses only."""
+
+    __slots__ = ("rule", "status", "missing", "_values", "_reason")
+
+    def __init__(self, rule: Criterion, status: str, missing: tuple[str, ...], values: dict[str, Any]):
+        self.rule = rule
+        self.status = status
+        self.missing = missing  # for an unknown criterion: the absent facts that made it so
+        self._values = values
+        self._reason: str | None = None
+
+    id = property(lambda self: self.rule.id)
+    requirement = property(lambda self: self.rule.requirement)
+    remedy = property(lambda self: self.rule.remedy)
+    conditions = property(lambda self: self.rule.conditions)  # facts deciding whether it applies
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The facts this criterion judges."""
+        return self.rule.check.judged
+
+    @property
+    def compared_with(self) -> tuple[str, ...]:
+        """Facts it only measures them against (payroll, school average…)."""
+        return self.rule.check.compared
+
+    @property
+    def citation(self) -> dict[str, str]:
+        return self.rule.citation.as_dict
+
+    @property
+    def parameter_citation(self) -> dict[str, str] | None:
+        parameter = self.rule.parameter_citation
+        return parameter.as_dict if parameter else None
 
     @property
     def reason(self) -> str:
-        """The Chinese reason; written on first read, since a batch only needs statuses."""
-        if callable(self._reason):
-            self._reason = self._reason()
+        if self._reason is None:
+            self._reason = _reason(self.rule, self.status, self.missing, self._values)
         return self._reason
+
+    def __repr__(self) -> str:
+        return f"CriterionResult({self.id!r}, {self.status!r}, missing={self.missing!r})"
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -125,7 +149,7 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
     except InvalidProfile as error:
         raise ProfileError(problem_lines(error, rulebook)) from None
     rules = rulebook.domain(values["domain"])
-    results = tuple(_judge(criterion, values, rules.words) for criterion in rules.criteria)
+    results = tuple([_judge(criterion, values) for criterion in rules.criteria])
     statuses = {result.status for result in results}
     verdict = DOES_NOT_QUALIFY if FAIL in statuses else INCOMPLETE if UNKNOWN in statuses else QUALIFIES
     missing = tuple(dict.fromkeys(key for result in results for key in result.missing))
@@ -149,26 +173,26 @@ def problem_lines(error: InvalidProfile, rulebook: Rulebook) -> list[str]:
     return [f"{key} ({labels[key]}) {text}" if key in labels else f"{key} {text}".strip() for key, text in error.problems]
 
 
-def _judge(criterion: Criterion, values: dict[str, Any], words: Words) -> CriterionResult:
+def _judge(criterion: Criterion, values: dict[str, Any]) -> CriterionResult:
     when = criterion.when
     if when and when.fact in values and values[when.fact] != when.equals:
-        return _result(criterion, NOT_APPLICABLE, criterion.texts["not_applicable"])
-    absent = tuple(key for key in criterion.needs if key not in values)
+        return CriterionResult(criterion, NOT_APPLICABLE, (), values)
+    absent = [key for key in criterion.needs if key not in values]
     if absent:
         if criterion.missing_is_not_applicable and _holds(criterion.missing_when, values):
-            return _result(criterion, NOT_APPLICABLE, criterion.texts["not_applicable"])
-        return _result(criterion, UNKNOWN, partial(_unknown_reason, criterion, absent, words), absent)
-    status = criterion.check.status(values, values["year"])
-    return _result(criterion, status, partial(_checked_reason, criterion, values, words, status))
+            return CriterionResult(criterion, NOT_APPLICABLE, (), values)
+        return CriterionResult(criterion, UNKNOWN, tuple(absent), values)
+    return CriterionResult(criterion, criterion.check.status(values, values["year"]), (), values)
 
 
-def _unknown_reason(criterion: Criterion, absent: tuple[str, ...], words: Words) -> str:
-    labels = "、".join(f"「{words.label(key)}」" for key in absent)  # labels may hold “” themselves
-    template = criterion.texts.get("unknown") or words.messages["unknown"]
-    return template.format(requirement=criterion.requirement, missing=labels)
-
-
-def _checked_reason(criterion: Criterion, values: dict[str, Any], words: Words, status: str) -> str:
+def _reason(criterion: Criterion, status: str, missing: tuple[str, ...], values: dict[str, Any]) -> str:
+    words = criterion.check.words
+    if status == NOT_APPLICABLE:
+        return criterion.texts["not_applicable"]
+    if missing:
+        labels = "、".join(f"「{words.label(key)}」" for key in missing)  # labels may hold “” themselves
+        template = criterion.texts.get("unknown") or words.messages["unknown"]
+        return template.format(requirement=criterion.requirement, missing=labels)
     year = values["year"]
     explanation = criterion.check.explain(values, year)
     template = words.messages[explanation.template] if explanation.template else (
@@ -180,23 +204,6 @@ def _checked_reason(criterion: Criterion, values: dict[str, Any], words: Words, 
 
 def _default(templates: dict[str, str], check_type: str) -> str:
     return templates.get(check_type) or templates["default"]
-
-
-def _result(criterion: Criterion, status: str, reason: str | Callable[[], str], missing: tuple[str, ...] = ()):
-    check, parameter = criterion.check, criterion.parameter_citation
-    return CriterionResult(
-        criterion.id,
-        status,
-        check.judged,
-        check.compared,
-        criterion.conditions,
-        criterion.requirement,
-        criterion.remedy,
-        criterion.citation.as_dict,
-        parameter.as_dict if parameter else None,
-        missing,
-        reason,
-    )
 
 
 def _holds(condition, values: dict[str, Any]) -> bool:

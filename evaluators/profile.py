@@ -47,8 +47,7 @@ UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?(?:元|人|名|个|次|星|分)?$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_TRUE_WORDS = {"是", "true", "1"}
-_FALSE_WORDS = {"否", "false", "0"}
+_BOOL_WORDS = {"是": True, "true": True, "1": True, "否": False, "false": False, "0": False}
 
 
 class InvalidProfile(Exception):
@@ -91,12 +90,9 @@ def parse_date(text: str) -> date:
 
 
 def _to_bool(value: Any) -> Any:
-    if isinstance(value, str):
-        word = clean_text(value).lower()
-        if word in _TRUE_WORDS:
-            return True
-        if word in _FALSE_WORDS:
-            return False
+    if type(value) is str:
+        known = _BOOL_WORDS.get(value)
+        return known if known is not None else _BOOL_WORDS.get(clean_text(value).lower(), value)
     return value
 
 
@@ -126,7 +122,7 @@ def _choice(labels: dict[str, str]):
     by_label = {label: value for value, label in labels.items()}
 
     def to_value(item: Any) -> Any:
-        if not isinstance(item, str):
+        if type(item) is not str or item in labels:
             return item
         text = clean_text(item)
         if text in labels:
@@ -355,11 +351,9 @@ def _without_blanks(data: dict[str, Any]) -> dict[str, Any]:
     """None and empty strings mean 'not known': drop them so every missing fact looks the same."""
     kept = {}
     for key, value in data.items():
-        if isinstance(value, dict) and key in _CONTAINERS:
-            value = _without_blanks(value)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or (type(value) is str and not value.strip()):
             continue
-        kept[key] = value
+        kept[key] = _without_blanks(value) if type(value) is dict and key in _CONTAINERS else value
     return kept
 
 

@@ -122,3 +122,13 @@ def test_unusable_files(tmp_path, name, content, message):
         path.write_text(content, encoding="utf-8")
     with pytest.raises(BadInput, match=message):
         run_batch_file(path)
+
+
+def test_worker_processes_give_the_same_result(tmp_path, monkeypatch):
+    import evaluators.batch as batch
+
+    path = write_csv(tmp_path / "b.csv", sample_rows() * 3)
+    alone = run_batch_file(path, workers=1).summary()
+    monkeypatch.setattr(batch, "_PARALLEL_FROM", 1)
+    monkeypatch.setattr(batch, "_CHUNK", 4)
+    assert run_batch_file(path, workers=2).summary() == alone
