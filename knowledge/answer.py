@@ -15,7 +15,9 @@ from knowledge.text import tokenize
 ALWAYS_REFUSE_BELOW_COVERAGE = 0.10
 WEAK_COVERAGE = 0.25
 WEAK_DENSE = 0.89
-POINTER_COVERAGE = 0.10  # a refusal still points to the nearest clauses above this
+POINTER_COVERAGE = 0.10
+QUOTED_PASSAGES = 3
+SECONDARY_SHARE = 0.7  # a refusal still points to the nearest clauses above this
 MAX_QUESTION_CHARS = 500
 _SENTENCE = re.compile(r"[^。.;；!！?？]+[。.;；!！?？]?")
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -117,7 +119,16 @@ def extractive_answer(question: str, documents: list[Document]) -> Answer:
     words = set(tokenize(question))
     citations = [Citation.from_document(doc) for doc in documents]
     lines = []
-    for number, citation in enumerate(citations[:3], start=1):
+    for number, doc in enumerate(documents[:QUOTED_PASSAGES], start=1):
+        if number > 1 and not _worth_quoting(doc, documents[0]):
+            continue
+        citation = citations[number - 1]
         quote = "".join(_best_sentences(words, citation.text, 2 if number == 1 else 1))
         lines.append(f"{citation.short_title}·{citation.section}：“{quote}”[{number}]")
     return Answer(question=question, found=True, answer="\n".join(lines), citations=citations)
+
+
+def _worth_quoting(doc: Document, best: Document) -> bool:
+    """A lower-ranked passage is quoted only when it matches the question nearly as well as the best."""
+    coverage = doc.metadata["coverage"]
+    return coverage >= WEAK_COVERAGE and coverage >= SECONDARY_SHARE * best.metadata["coverage"]

@@ -48,7 +48,7 @@ def run_ingest(paths: list[Path], *, remove: list[str], include_corpus: bool, as
 
 def format_answer(answer) -> str:
     lines = [answer.answer]
-    if answer.citations:
+    if answer.found:  # a refusal names its pointers in the text already
         lines.append("")
         lines.append("出处：")
         lines += [f"[{n}] {c.label}" for n, c in enumerate(answer.citations, start=1)]
