@@ -150,7 +150,10 @@ class Threshold(Check):
     def explain(self, values, year):
         limit = self._limit(year)
         if limit is None:
-            known = "、".join(f"{y}年{self._op()}{self.words.show(self.fact, v)}" for y, v in sorted(self.by_year.items()))
+            known = "、".join(
+                f"{known_year}年{self._op()}{self.words.show(self.fact, known_limit)}"
+                for known_year, known_limit in sorted(self.by_year.items())
+            )
             return Explanation({"known": known}, "unknown_year")
         return self._explained(
             value=self.words.show(self.fact, values[self.fact]), limit=self.words.show(self.fact, limit), op=self._op()
@@ -256,7 +259,8 @@ class DateAge(Check):
         return PASS if values[self.fact] <= self._cutoff(year) else FAIL
 
     def explain(self, values, year):
-        return self._explained(value=self.words.show(self.fact, values[self.fact]), cutoff=self._cutoff(year).isoformat())
+        shown = self.words.show(self.fact, values[self.fact])
+        return self._explained(value=shown, cutoff=self._cutoff(year).isoformat())
 
 
 CHECKS: dict[str, type[Check]] = {cls.TYPE: cls for cls in (Equals, Threshold, Ratio, Compare, ContainsAll, DateAge)}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Words, plain_number
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
-from evaluators.rulebook import BenefitRule, Criterion, DomainRules, Rulebook, load_rulebook
+from evaluators.rulebook import BenefitRule, Criterion, DomainRules, NextStep, Rulebook, load_rulebook
 from zhibu.errors import BadInput
 
 QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE = "qualifies", "does_not_qualify", "incomplete"
@@ -26,10 +27,22 @@ class CriterionResult:
         self._values = values
         self._reason: str | None = None
 
-    id = property(lambda self: self.rule.id)
-    requirement = property(lambda self: self.rule.requirement)
-    remedy = property(lambda self: self.rule.remedy)
-    conditions = property(lambda self: self.rule.conditions)  # facts deciding whether it applies
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def requirement(self) -> str:
+        return self.rule.requirement
+
+    @property
+    def remedy(self) -> str:
+        return self.rule.remedy
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """Facts that decide whether it applies (branch_kind, social_review_exempt)."""
+        return self.rule.conditions
 
     @property
     def facts(self) -> tuple[str, ...]:
@@ -88,8 +101,8 @@ class Benefit:
     amount_text: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"id": self.id, "title": self.title, "text": self.text, "citation": self.citation,
-                "also_cited": list(self.also_cited)}
+        data = {"id": self.id, "title": self.title, "text": self.text, "citation": dict(self.citation),
+                "also_cited": [dict(citation) for citation in self.also_cited]}
         if self.amount_yuan:
             data["amount_yuan"] = self.amount_yuan
             data["amount_text"] = self.amount_text
@@ -105,9 +118,26 @@ class Evaluation:
     verdict_label: str
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...]
-    benefits: tuple[Benefit, ...]
-    next_step: dict[str, Any]
-    missing_prompts: dict[str, str] = field(default_factory=dict)  # missing key → the self-check question
+    _rules: DomainRules = field(repr=False, compare=False)
+    _values: dict[str, Any] = field(repr=False, compare=False)
+    _next_step: NextStep = field(repr=False, compare=False)
+
+    # Benefits, next step and prompts are built when read: a batch needs none of them.
+    @cached_property
+    def benefits(self) -> tuple[Benefit, ...]:
+        """What the policy attaches to a qualifying branch; empty otherwise."""
+        if self.verdict != QUALIFIES:
+            return ()
+        return tuple(_benefit(rule, self._values, self._rules.words) for rule in self._rules.benefits)
+
+    @cached_property
+    def next_step(self) -> dict[str, Any]:
+        return self._next_step.to_dict()
+
+    @cached_property
+    def missing_prompts(self) -> dict[str, str]:
+        """Missing key → the self-check question that asks for it."""
+        return {key: self._rules.facts[key].prompt or "" for key in self.missing if key in self._rules.facts}
 
     def by_status(self, status: str) -> list[CriterionResult]:
         return [result for result in self.criteria if result.status == status]
@@ -161,27 +191,29 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
         verdict_label=rulebook.verdict_labels[verdict],
         criteria=results,
         missing=missing,
-        benefits=_benefits(rules, values) if verdict == QUALIFIES else (),
-        next_step=rulebook.next_steps[verdict].to_dict(),
-        missing_prompts={key: rules.facts[key].prompt or "" for key in missing if key in rules.facts},
+        _rules=rules,
+        _values=values,
+        _next_step=rulebook.next_steps[verdict],
     )
 
 
 def problem_lines(error: InvalidProfile, rulebook: Rulebook) -> list[str]:
     """One line per problem, `key (中文名) problem`: the English key and its Chinese name."""
     labels = rulebook.labels(error.domain)
-    return [f"{key} ({labels[key]}) {text}" if key in labels else f"{key} {text}".strip() for key, text in error.problems]
+    return [
+        f"{key} ({labels[key]}) {text}" if key in labels else f"{key} {text}".strip() for key, text in error.problems
+    ]
 
 
 def _judge(criterion: Criterion, values: dict[str, Any]) -> CriterionResult:
     when = criterion.when
     if when and when.fact in values and values[when.fact] != when.equals:
         return CriterionResult(criterion, NOT_APPLICABLE, (), values)
-    absent = [key for key in criterion.needs if key not in values]
-    if absent:
+    if not values.keys() >= criterion.needed_keys:
         if criterion.missing_is_not_applicable and _holds(criterion.missing_when, values):
             return CriterionResult(criterion, NOT_APPLICABLE, (), values)
-        return CriterionResult(criterion, UNKNOWN, tuple(absent), values)
+        absent = tuple(key for key in criterion.needs if key not in values)
+        return CriterionResult(criterion, UNKNOWN, absent, values)
     return CriterionResult(criterion, criterion.check.status(values, values["year"]), (), values)
 
 
@@ -208,10 +240,6 @@ def _default(templates: dict[str, str], check_type: str) -> str:
 
 def _holds(condition, values: dict[str, Any]) -> bool:
     return condition is None or values.get(condition.fact) == condition.equals
-
-
-def _benefits(rules: DomainRules, values: dict[str, Any]) -> tuple[Benefit, ...]:
-    return tuple(_benefit(rule, values, rules.words) for rule in rules.benefits)
 
 
 def _benefit(rule: BenefitRule, values: dict[str, Any], words: Words) -> Benefit:

@@ -9,13 +9,14 @@ rulebook and turns them into `BadInput`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
+
+from ingest.clean import normalize_chars
 
 # Contract enums: value → Chinese label, in the contract's order.
 DOMAINS: dict[str, str] = {
@@ -67,14 +68,14 @@ class AskAs:
     choices: tuple[tuple[str, str], ...] = ()
 
 
-def clean_text(value: str) -> str:
-    """Full-width digits and punctuation typed in Chinese input methods become plain ASCII."""
-    return unicodedata.normalize("NFKC", value).strip()
+def typed(value: str) -> str:
+    """Input as typed with a Chinese input method (full-width digits, ％, ，) in plain form."""
+    return normalize_chars(value).strip()
 
 
 def parse_number(text: str) -> int | float:
     """'80,000元' → 80000, '8万' → 80000, '1.5万元' → 15000; ValueError when it is no number."""
-    match = _NUMBER.match(clean_text(text).replace(",", "").replace(" ", ""))
+    match = _NUMBER.match(typed(text).replace(",", "").replace(" ", ""))
     if not match:
         raise ValueError(f"“{text}”不是有效的数字")
     number = float(match.group(1)) * (10_000 if match.group(2) else 1)
@@ -82,7 +83,7 @@ def parse_number(text: str) -> int | float:
 
 
 def parse_date(text: str) -> date:
-    match = _DATE.match(clean_text(text))
+    match = _DATE.match(typed(text))
     try:
         return date(*(int(part) for part in match.groups()))  # type: ignore[union-attr]
     except (AttributeError, ValueError):
@@ -92,7 +93,7 @@ def parse_date(text: str) -> date:
 def _to_bool(value: Any) -> Any:
     if type(value) is str:
         known = _BOOL_WORDS.get(value)
-        return known if known is not None else _BOOL_WORDS.get(clean_text(value).lower(), value)
+        return known if known is not None else _BOOL_WORDS.get(typed(value).lower(), value)
     return value
 
 
@@ -102,7 +103,7 @@ def _to_number(value: Any) -> Any:
 
 def _to_share(value: Any) -> Any:
     if isinstance(value, str):
-        text = clean_text(value)
+        text = typed(value)
         return parse_number(text[:-1]) / 100 if text.endswith("%") else parse_number(text)
     return value
 
@@ -124,7 +125,7 @@ def _choice(labels: dict[str, str]):
     def to_value(item: Any) -> Any:
         if type(item) is not str or item in labels:
             return item
-        text = clean_text(item)
+        text = typed(item)
         if text in labels:
             return text
         return by_label.get(text) or by_label.get(text.removeprefix("有"), text)
@@ -132,10 +133,13 @@ def _choice(labels: dict[str, str]):
     return to_value
 
 
+def split_items(text: str) -> list[str]:
+    """'场所、设施,党旗;书报' → its items (separators 、 , ; and their full-width forms, spaces)."""
+    return [item for item in _LIST_SEPARATORS.split(typed(text)) if item]
+
+
 def _to_list(value: Any) -> Any:
-    if isinstance(value, str):
-        return [item for item in _LIST_SEPARATORS.split(clean_text(value)) if item]
-    return value
+    return split_items(value) if isinstance(value, str) else value
 
 
 def _enum(labels: dict[str, str]):

@@ -9,7 +9,6 @@ is asked once its base is known.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -22,13 +21,15 @@ from evaluators.profile import (
     UPPER_BOUNDS,
     ask_as,
     bounds,
-    clean_text,
     contract_fields,
     nest,
     parse_date,
     parse_number,
+    split_items,
+    typed,
 )
-from evaluators.rulebook import Citation, Condition, DomainRules, Rulebook, load_rulebook
+from evaluators.report import cite
+from evaluators.rulebook import Condition, DomainRules, Rulebook, load_rulebook
 from zhibu.errors import BadInput
 
 _NOT_SURE = {"不确定", "不知道", "不清楚", "跳过", "未实行", "不适用", "?", "？"}
@@ -36,7 +37,6 @@ _YES = {"是", "是的", "对", "有", "y", "yes", "true", "1"}
 _NO = {"否", "不是", "不", "没有", "无", "n", "no", "false", "0"}
 _NONE_OF = {"无", "没有", "都没有"}
 _ALL_OF = {"全部", "都有", "全有", "齐全"}
-_ITEM_SEPARATORS = re.compile(r"[、,，;；\s]+")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _question(key: str, rules: DomainRules, info) -> Question:
         key=key,
         kind=ask.kind,
         prompt=spec.prompt,
-        help=f"{requirement}。依据：{_source(citation)}：“{citation.quote}”",
+        help=f"{requirement}。依据：{cite(citation.as_dict)}",
         citation=citation.as_dict,
         label=spec.label,
         unit=spec.unit,
@@ -113,17 +113,12 @@ def _question(key: str, rules: DomainRules, info) -> Question:
     )
 
 
-def _source(citation: Citation) -> str:
-    number = f"（{citation.doc_number}）" if citation.doc_number else ""
-    return f"《{citation.document}》{number}{citation.section}"
-
-
 def parse_answer(question: Question, text: str, answers: dict[str, Any] | None = None) -> Any:
     """A typed answer as the profile value; None for 不确定. BadInput (Chinese) when it cannot be read.
 
     `answers` (the answers so far) lets a count be checked against the one it may not exceed.
     """
-    word = clean_text(str(text))
+    word = typed(str(text))
     if word.lower() in _NOT_SURE or not word:
         return None
     value = _PARSERS[question.kind](question, word)
@@ -167,7 +162,7 @@ def _parse_multi(question: Question, word: str) -> list[str]:
         return [value for value, _ in question.choices]
     if word in _NONE_OF:
         return []
-    picked = [_choice(question, item.removeprefix("有")) for item in _ITEM_SEPARATORS.split(word) if item]
+    picked = [_choice(question, item.removeprefix("有")) for item in split_items(word)]
     return [value for value, _ in question.choices if value in picked]
 
 

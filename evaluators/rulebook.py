@@ -54,7 +54,6 @@ class Citation:
 
 @dataclass(frozen=True)
 class FactSpec:
-    key: str
     label: str
     unit: str = ""
     prompt: str | None = None
@@ -84,6 +83,10 @@ class Criterion:
     def needs(self) -> tuple[str, ...]:
         """Every fact without which the criterion cannot be decided (condition first)."""
         return ((self.when.fact,) if self.when else ()) + self.check.judged + self.check.compared
+
+    @cached_property
+    def needed_keys(self) -> frozenset[str]:
+        return frozenset(self.needs)
 
     @cached_property
     def conditions(self) -> tuple[str, ...]:
@@ -142,14 +145,13 @@ class Rulebook:
         common = _read(directory / "common.yaml")
         outcomes = _read(directory / "outcomes.yaml")
         self.documents: dict[str, dict] = sources.get("documents", {})
-        self.clause_specs: dict[str, dict] = sources.get("clauses", {})
         self.messages: dict = common["messages"]
         self.verdict_labels: dict[str, str] = outcomes["verdicts"]
         self._common = common
         self._outcomes = outcomes
         self._domains: dict[str, DomainRules] = {}
         problems: list[str] = []
-        self.citations = {cid: self._citation(cid, spec, problems) for cid, spec in self.clause_specs.items()}
+        self.citations = {cid: self._citation(cid, spec, problems) for cid, spec in sources.get("clauses", {}).items()}
         targets = outcomes["targets"]
         self.target_shares: dict[int, float] = {int(y): float(s) for y, s in targets["share_by_year"].items()}
         self.target_citation = self._cite(targets["clause"], "outcomes.targets", problems)
@@ -191,11 +193,12 @@ class Rulebook:
         if spec.get("domain") != domain:
             problems.append(f"{domain}.yaml: domain 应为 {domain}")
         facts = {
-            key: FactSpec(key=key, label=item["label"], unit=item.get("unit", ""), prompt=item.get("prompt"),
+            key: FactSpec(label=item.get("label", ""), unit=item.get("unit", ""), prompt=item.get("prompt"),
                           ask_domains=tuple(item["ask_domains"]) if "ask_domains" in item else None)
             for source in (self._common, spec, self._outcomes)
             for key, item in (source.get("facts") or {}).items()
         }
+        problems += [f"{domain}: facts.{key} 缺少 label" for key, fact in facts.items() if not fact.label]
         fields = contract_fields(domain)
         words = Words(
             self.messages,

@@ -87,8 +87,8 @@ def test_cell_spellings_from_csv_and_xlsx():
         "negative": {"accountability": "否", "major_negative_publicity": "false", "leader_disciplined": "0",
                      "leader_under_investigation": "否"},
         "facts": {"stars": "9", "star_strong_team": "是", "star_harmony_stability": "1",
-                  "star_public_satisfaction": "TRUE", "collective_income_yuan": "８万", "service_center_up_to_standard": "是",
-                  "three_affairs_public": "是", "committee_college_graduates": "2", "committee_clean": "是",
+                  "star_public_satisfaction": "TRUE", "collective_income_yuan": "８万",
+                  "service_center_up_to_standard": "是", "three_affairs_public": "是", "committee_college_graduates": "2", "committee_clean": "是",
                   "no_clan_or_gang_control": "是", "no_inspection_notice": "是"},
     }
     evaluation = evaluate(profile)
