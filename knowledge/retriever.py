@@ -7,6 +7,7 @@ face, so any langchain chain can use it.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections import Counter
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ class HybridSearch:
         self.generation = generation
         self.passages = generation.passages
         self._vectors, self._embeddings = vectors, embeddings
+        # Embedding the question is most of a warm query's time, and chats repeat questions.
+        self._query_vector = lru_cache(maxsize=1024)(embeddings.embed_query) if embeddings else None
         # Tokenised at load, not stored: a changed vocabulary takes effect without re-ingesting.
         tokens = [tokenize(f"{p.section}\n{p.text}") for p in self.passages]
         self._bm25 = bm25s.BM25()
@@ -71,7 +74,8 @@ class HybridSearch:
         dense_scores: dict[int, float] = {}
         if self._vectors is not None and self._embeddings is not None:
             position = {p.chunk_id: i for i, p in enumerate(self.passages)}
-            for rank, (chunk_id, similarity) in enumerate(self._vectors.query(self._embeddings.embed_query(question), CANDIDATES)):
+            nearest = self._vectors.query(self._query_vector(question), CANDIDATES, len(self.passages))
+            for rank, (chunk_id, similarity) in enumerate(nearest):
                 index = position[chunk_id]
                 dense_scores[index] = similarity
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)

@@ -47,9 +47,9 @@ class VectorCollection:
     def count(self) -> int:
         return self._collection.count()
 
-    def query(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        n = min(n, self.count())
+    def query(self, vector: Sequence[float], n: int, size: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first; `size` is the collection's known size."""
+        n = min(n, size)
         if n == 0:
             return []
         found = self._collection.query(query_embeddings=[list(vector)], n_results=n, include=["distances"])
