@@ -80,7 +80,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if "domain" not in header:
         raise BadInput(f"{path.name} 的第一行应为字段名（domain、year、facts.stars 等），没有找到 domain 列")
     for number, record in enumerate(records, start=1):
-        cells = {key: value for key, value in zip(header, record) if key and value not in (None, "")}
+        cells = {
+            key: kept
+            for key, value in zip(header, record)
+            if key and (kept := value.strip() if type(value) is str else value) not in (None, "")
+        }
         if cells:
             yield number, cells
 
@@ -95,7 +99,7 @@ def _csv_records(path: Path) -> Iterator[list[str]]:
             continue
     else:
         raise BadInput(f"{path.name} 不是 UTF-8 或 GBK 编码的 CSV")
-    yield from ([cell.strip() for cell in record] for record in csv.reader(text.splitlines()))
+    yield from csv.reader(text.splitlines())
 
 
 def _xlsx_records(path: Path) -> Iterator[tuple]:
@@ -106,8 +110,7 @@ def _xlsx_records(path: Path) -> Iterator[tuple]:
     except Exception as error:  # openpyxl raises many kinds for a damaged or misnamed file
         raise BadInput(f"无法读取 {path.name}：{error}") from None
     try:
-        for record in workbook.worksheets[0].iter_rows(values_only=True):
-            yield tuple(cell.strip() if isinstance(cell, str) else cell for cell in record)
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
     finally:
         workbook.close()
 

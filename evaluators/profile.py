@@ -48,7 +48,8 @@ UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?(?:元|人|名|个|次|星|分)?$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_BOOL_WORDS = {"是": True, "true": True, "1": True, "否": False, "false": False, "0": False}
+_BOOL_WORDS = {"是": True, "true": True, "True": True, "TRUE": True, "1": True,
+               "否": False, "false": False, "False": False, "FALSE": False, "0": False}
 
 
 class InvalidProfile(Exception):
