@@ -144,13 +144,15 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
         except ProfileError as error:
             outcomes.append({"row": number, "message": "；".join(error.problems)})
             continue
+        failed = evaluation.by_status(FAIL)
         outcomes.append({
             "row": number,
             "name": evaluation.name or "",
             "domain": evaluation.domain,
             "year": evaluation.year,
             "verdict": evaluation.verdict,
-            "failing": [c.id for c in evaluation.criteria if c.status == FAIL],
+            "failing": [c.id for c in failed],
+            "failing_requirements": [c.requirement for c in failed],
             "failing_facts": evaluation.failing_facts,
             "missing": list(evaluation.missing),
         })
@@ -185,7 +187,7 @@ def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> s
     ]
     lines += ["", "明细："]
     for row in summary["rows"]:
-        detail = "、".join(row["failing"]) if row["failing"] else "、".join(row["missing"])
+        detail = "；".join(row["failing_requirements"]) or ("缺少 " + "、".join(row["missing"]) if row["missing"] else "")
         lines.append(f"  第{row['row']}行 {row['name'] or '（未填名称）'}：{verdict_labels[row['verdict']]}"
                      + (f"（{detail}）" if detail else ""))
     for duplicate in summary["duplicates"]:
@@ -217,10 +219,11 @@ def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, s
             cell.number_format = "0.0%"
     sheet.add_image(Image(str(chart)), "I2")
     details = workbook.create_sheet("明细")
-    details.append(["行号", "党支部", "领域", "年度", "结论", "未达标条件", "未达标事实", "待补充事实"])
+    details.append(["行号", "党支部", "领域", "年度", "结论", "未达标条件", "未达标字段", "待补充字段"])
     for row in summary["rows"]:
         details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], verdict_labels[row["verdict"]],
-                        "、".join(row["failing"]), "、".join(row["failing_facts"]), "、".join(row["missing"])])
+                        "；".join(row["failing_requirements"]), "、".join(row["failing_facts"]),
+                        "、".join(row["missing"])])
     errors = workbook.create_sheet("有误的行")
     errors.append(["行号", "问题"])
     for error in summary["errors"]:

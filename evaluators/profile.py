@@ -168,7 +168,7 @@ Day = Annotated[date | None, BeforeValidator(_to_date), AskAs("date")]
 
 class _Strict(BaseModel):
     # defer_build: a `zhibu check` builds the schemas of the two or three models it uses, not all 14.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
 
 
 class Negative(_Strict):
@@ -427,6 +427,7 @@ _PROBLEM_TEXTS = {
     "int_from_float": "应为整数",
     "float_parsing": "应为数字",
     "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
     "string_type": "应为文字",
     "list_type": "应为列表（各项用“、”分隔）",
     "dict_type": "应为对象（键值对）",

@@ -89,11 +89,12 @@ def test_xlsx_batch_and_report(tmp_path):
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["汇总", "明细", "有误的行"]
     assert [cell.value for cell in workbook["汇总"][2]][:3] == ["嘎查村", 2, 1]
-    assert workbook["明细"].cell(row=3, column=5).value == "暂不符合评定条件"
+    assert [cell.value for cell in workbook["明细"][3]][4:7] == ["暂不符合评定条件", "年度“十星级”评定获得8星以上", "facts.stars"]
     assert workbook["有误的行"].cell(row=2, column=1).value == 4
     assert len(workbook["汇总"]._images) == 1
     text = render_summary(summary, labels)
     assert "年度目标 30%以上，已达到" in text and "第4行" in text
+    assert "第2行 巴彦嘎查党支部：暂不符合评定条件（年度“十星级”评定获得8星以上）" in text
 
 
 def test_blank_rows_keep_their_numbers(tmp_path):
