@@ -66,6 +66,8 @@ class FakeTelegram:
         self._in_flight = 0
         self._changed = asyncio.Condition()
         self._faults: dict[str, list[tuple[int, str]]] = {}
+        # Called with (call, result) after each successful call: the benchmark routes replies with it.
+        self.listeners: list[Callable[[Call, Any], None]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -223,6 +225,8 @@ class FakeTelegram:
                 return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"},
                                          status=404)
             result = await handler(call.params)
+            for listener in self.listeners:
+                listener(call, result)
             async with self._changed:
                 self._changed.notify_all()
             return web.json_response({"ok": True, "result": result})
