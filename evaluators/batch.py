@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from evaluators.checks import FAIL, percent
-from evaluators.engine import QUALIFIES, ProfileError, evaluate
+from evaluators.engine import DOES_NOT_QUALIFY, INCOMPLETE, QUALIFIES, ProfileError, evaluate
 from evaluators.profile import DOMAINS, nest
 from evaluators.rulebook import load_rulebook
 from zhibu.errors import BadInput
 
-VERDICTS = ("qualifies", "does_not_qualify", "incomplete")
+VERDICTS = (QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE)
 _PARALLEL_FROM = 5000  # rows; below this, starting worker processes costs more than it saves
 _CHUNK = 1000
 

@@ -22,7 +22,10 @@ def read_profile(source: str) -> Any:
         path = Path(source)
         if not path.is_file():
             raise BadInput(f"找不到档案文件：{source}")
-        text, name = path.read_text(encoding="utf-8-sig"), path.name
+        try:
+            text, name = path.read_text(encoding="utf-8-sig"), path.name
+        except UnicodeDecodeError:
+            raise BadInput(f"{source} 不是 UTF-8 编码的文本文件") from None
     if not text.strip():
         raise BadInput(f"档案 {name} 是空的")
     if not name.lower().endswith((".yaml", ".yml")):
@@ -31,10 +34,12 @@ def read_profile(source: str) -> Any:
         except json.JSONDecodeError as error:
             if name.lower().endswith(".json"):
                 raise BadInput(f"{name} 不是有效的 JSON：{error}") from None
-    import yaml  # YAML also covers JSON-like input that json rejected
+    import yaml
+
+    from evaluators.rulebook import parse_yaml
 
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return parse_yaml(text)  # YAML also reads JSON-like input that json rejected
     except yaml.YAMLError as error:
         raise BadInput(f"{name} 既不是有效的 JSON 也不是有效的 YAML：{error}") from None
 

@@ -64,6 +64,13 @@ def test_check_bad_input_exits_2_with_message(args, stdin, message):
     assert message in result.stderr
 
 
+def test_check_binary_file_exits_2(tmp_path):
+    path = tmp_path / "branch.json"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    result = run_zhibu("check", str(path))
+    assert result.returncode == 2 and "不是 UTF-8 编码" in result.stderr
+
+
 def test_batch_csv_with_bad_row_and_report(tmp_path):
     rows = [
         {"domain": "community", "year": "2021", "name": "新华社区党支部", "org_rating": "优秀", "weak_and_lax": "否"},
