@@ -7,7 +7,7 @@ import json
 import aiohttp
 import pytest
 from bot_harness import ADMIN_ID, RunningBot
-from fake_telegram import FakeTelegram
+from fake_telegram import FakeTelegram, buttons_of
 
 from bot.admin import REFUSED
 from bot.telegram_app import APOLOGY, FLOOD_WARNING, build_application, webhook_options
@@ -51,6 +51,20 @@ async def test_admin_uploads_lists_asks_and_removes_a_document(bot, settings):
 
     actions = [(line["action"], line["outcome"]) for line in audit_lines(settings)]
     assert actions == [("upload", "ok"), ("docs", "ok"), ("remove", "ok"), ("docs", "ok")]
+
+
+async def test_sources_of_a_document_with_a_long_id_still_open(bot):
+    """Telegram caps button data at 64 bytes; a long document id's chunk ids are kept in the user's state."""
+    admin = bot.person(ADMIN_ID)
+    name = "zhibu-supplementary-notice-on-herdsmen-night-schools-2026.txt"
+    mark = bot.fake.last_message_id
+    await bot.fake.send_document(ADMIN_ID, name, NOTICE.encode("utf-8"), "text/plain")
+    assert "新增 1 篇" in (await bot.fake.reply(ADMIN_ID, after=mark))["text"]
+    answer = await admin.say("牧民夜校每月至少开课几次？", expect="出处")
+    data = dict(buttons_of(answer))["查看原文 [1]"]
+    assert data.startswith("srh|") and len(data.encode()) <= 64
+    passage = await admin.press(answer, "查看原文 [1]", expect="牧民夜校")
+    assert "第一书记" in passage["text"]
 
 
 async def test_admin_reload_and_bad_uploads(bot, settings):

@@ -8,8 +8,10 @@ from bot.admin import safe_filename
 from bot.events import Event
 from bot.flood import FloodGate, Verdict
 from bot.persistence import SqlitePersistence
+from bot.telegram_app import file_url_for, webhook_options
 from bot.text import MESSAGE_LIMIT, split_message
 from zhibu.errors import BadInput
+from zhibu.settings import Settings
 
 
 def test_split_keeps_short_text_whole():
@@ -109,3 +111,20 @@ async def test_persistence_refuses_what_json_cannot_hold(tmp_path):
     with pytest.raises(TypeError):
         await store.update_user_data(1, {"when": object()})
     await store.flush()
+
+
+@pytest.mark.parametrize("base, files", [
+    ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot"),
+    ("http://127.0.0.1:8081/bot/", "http://127.0.0.1:8081/file/bot"),
+])
+def test_file_url_follows_the_bot_api_server(base, files):
+    assert file_url_for(base) == files
+
+
+def test_webhook_options_use_the_configured_secret_or_make_one(tmp_path):
+    given = Settings(_env_file=None, zhibu_home=tmp_path, zhibu_webhook_url="https://zhibu.example.org/tg/hook",
+                     zhibu_webhook_secret="s3cret_-token", zhibu_webhook_port=8443)
+    assert webhook_options(given) == {"listen": "0.0.0.0", "port": 8443, "url_path": "tg/hook",
+                                      "webhook_url": "https://zhibu.example.org/tg/hook", "secret_token": "s3cret_-token"}
+    made = webhook_options(given.model_copy(update={"zhibu_webhook_secret": None}))["secret_token"]
+    assert len(made) >= 32 and made.replace("-", "").replace("_", "").isalnum()
