@@ -124,6 +124,8 @@ class Dialogue:
     def _answer_text(self, turn: Turn, text: str) -> list[Reply]:
         state = turn.state
         question = state.question(state.pending)
+        if question is None:  # the questionnaire changed since this state was saved
+            return self._advance(state)
         value = parse_answer(question, text, state.scan()[0])
         return self._after_answer(state, question, value, note=sc.show_value(question, value))
 
@@ -339,7 +341,9 @@ class Dialogue:
             state.data.update(before)
             raise
         replies = self._advance(state, check_settled=True)
-        return [replace(replies[0], text=f"✔ 已记录：{note}\n\n{replies[0].text}")] + replies[1:] if note else replies
+        if note:  # a typed answer: confirm what was understood on top of the next step
+            replies[0] = replace(replies[0], text=f"✔ 已记录：{note}\n\n{replies[0].text}")
+        return replies
 
     def _advance(self, state: sc.CheckState, *, check_settled: bool = False) -> list[Reply]:
         answers, _, upcoming = state.scan()

@@ -125,11 +125,7 @@ class CheckState:
 
 def plain(value: Any) -> Any:
     """JSON-friendly form of a parsed answer (the state is persisted as JSON)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (tuple, set, frozenset)):
-        return [plain(item) for item in value]
-    return value
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def default_year(today: date) -> int:
@@ -166,8 +162,8 @@ def show_value(question, value: Any) -> str:
     return str(value)
 
 
-def bool_token_label(token: str) -> str | None:
-    return _BOOL_TOKENS.get(token)
+def bool_token_label(token: str) -> str:
+    return _BOOL_TOKENS[token]  # KeyError for forged data: refused like a stale button
 
 
 def domain_prompt() -> Reply:
@@ -186,9 +182,10 @@ def question_prompt(state: CheckState, question) -> Reply:
     qi = state.index_of(question.key)
     number = len(state.scan()[1]) + 1
     lines = [f"第 {number} 题", question.prompt, _KIND_HINTS.get(question.kind, "")]
-    earlier = state.answers.get(question.key, state.undone.get(question.key))
-    if question.key in state.answers or question.key in state.undone:
-        lines.append(f"（上次回答：{show_value(question, earlier)}）")
+    for earlier in (state.answers, state.undone):
+        if question.key in earlier:
+            lines.append(f"（上次回答：{show_value(question, earlier[question.key])}）")
+            break
     rows = list(_answer_rows(state, question, qi))
     extra = [Button("为什么问这个", f"why|{qi}")]
     if question.kind != "bool":

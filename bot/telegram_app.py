@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, BaseUpdateProcessor, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
-from bot import admin as admin_module
+from bot.admin import COMMANDS as ADMIN_COMMANDS
 from bot.admin import Admin
 from bot.dialogue import COMMANDS, Dialogue
 from bot.events import Event, Reply
@@ -160,7 +160,7 @@ class ZhibuBot:
     async def post_init(self, app: Application) -> None:
         user_commands = [BotCommand(name, description) for name, description in COMMANDS]
         await app.bot.set_my_commands(user_commands)
-        admin_commands = user_commands + [BotCommand(name, description) for name, description in admin_module.COMMANDS]
+        admin_commands = user_commands + [BotCommand(name, description) for name, description in ADMIN_COMMANDS]
         for admin_id in self._admin.ids:
             try:
                 await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin_id))
@@ -189,8 +189,8 @@ class ZhibuBot:
             return text
         mention = f"@{username}".lower()
         mentioned = any(value.lower() == mention for value in message.parse_entities([MessageEntity.MENTION]).values())
-        replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
-            and message.reply_to_message.from_user.id == bot_id
+        replied_to = message.reply_to_message.from_user if message.reply_to_message else None
+        replied = replied_to is not None and replied_to.id == bot_id
         if not (mentioned or replied):
             return None
         return text.replace(f"@{username}", "").strip() if mentioned else text
@@ -266,7 +266,7 @@ class ZhibuBot:
         work = self._admin.upload(update.effective_user.id, document.file_name, document.file_size, fetch)
         await self._admin_reply(update, context, work)
 
-    async def _admin_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE, work) -> None:
+    async def _admin_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE, work: Awaitable[str]) -> None:
         chat_id = update.effective_chat.id
         async with self._typing(context.bot, chat_id):
             text = await work
@@ -313,7 +313,8 @@ def run_telegram_bot() -> None:
     app = build_application(settings)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury everything else
+    wanted = [Update.MESSAGE, Update.CALLBACK_QUERY]  # the only updates the handlers read
     if settings.zhibu_webhook_url:
-        app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
+        app.run_webhook(**webhook_options(settings), allowed_updates=wanted)
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=wanted)
