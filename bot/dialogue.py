@@ -127,7 +127,9 @@ class Dialogue:
         if question is None:  # the questionnaire changed since this state was saved
             return self._advance(state)
         value = parse_answer(question, text, state.scan()[0])
-        return self._after_answer(state, question, value, note=sc.show_value(question, value))
+        # 不确定 has many spellings (未实行, 不清楚…): echo the user's own word for it.
+        note = text.strip() if value is None else sc.show_value(question, value)
+        return self._after_answer(state, question, value, note=note)
 
     def _settled_text(self, turn: Turn, text: str) -> list[Reply]:
         raise BadInput("请选择：继续检查其余条件，或直接看结果。")

@@ -31,6 +31,7 @@ class TerminalChat:
         self._save_dir = save_dir
         self._choices: list[Button] = []
         self._typed_numbers = False
+        self._on_screen: set[str] = set()  # lines of the last message shown with choices
         self.state: dict = {}
 
     async def turn(self, event: Event) -> None:
@@ -61,7 +62,11 @@ class TerminalChat:
             if reply.kind == "document":
                 self.say(f"{reply.text}\n已保存：{self._save(reply)}")
                 continue
-            self.say(f"提示：{reply.text}" if reply.kind == "notice" else reply.text)
+            rendered = self._render(reply)
+            if rendered:  # a ticked box in a multi-select edits only the choices
+                self.say(rendered)
+            if reply.buttons:
+                self._on_screen = set(reply.text.splitlines())
             for row in reply.buttons:
                 cells = []
                 for button in row:
@@ -73,6 +78,15 @@ class TerminalChat:
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
         if choices:
             self._choices, self._typed_numbers = choices, typed_numbers
+
+    def _render(self, reply: Reply) -> str:
+        if reply.kind == "notice":
+            return f"提示：{reply.text}"
+        if reply.kind == "edit":
+            # On Telegram an edit rewrites the message whose button was pressed; here that message is
+            # already on screen above, so only the lines it did not have are printed.
+            return "\n".join(line for line in reply.text.splitlines() if line not in self._on_screen)
+        return reply.text
 
     def _save(self, reply: Reply) -> Path:
         stem, _, suffix = reply.document.filename.rpartition(".")
