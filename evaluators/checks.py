@@ -8,10 +8,9 @@ Numbers are compared exactly (Decimal), so 27 of 30 is exactly 90% and 120,000 i
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, NamedTuple
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = "pass", "fail", "unknown", "not_applicable"
 
@@ -71,23 +70,30 @@ def exact(number: Any) -> Any:
     return Decimal(repr(number)) if isinstance(number, float) else number
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     variables: dict[str, str]
     template: str | None = None  # a `messages` key, for an unknown that comes from the check itself
 
 
-@dataclass(frozen=True)
 class Check:
     """Base of every check. `status` is the fast verdict; `explain` builds the reason's variables and
-    is only called when someone reads the reason (a batch of thousands of rows never does)."""
+    is only called when someone reads the reason (a batch of thousands of rows never does).
+
+    Plain classes rather than dataclasses: `zhibu check` starts cold, and each dataclass costs ~1 ms to define.
+    """
 
     TYPE: ClassVar[str]
     FIELDS: ClassVar[tuple[str, ...]]  # required spec keys besides `type`
     OPTIONAL: ClassVar[tuple[str, ...]] = ()
     VARIABLES: ClassVar[frozenset[str]] = frozenset()
-    fact: str
-    words: Words = field(repr=False, compare=False)
+
+    def __init__(self, words: Words, fact: str, **spec: Any):
+        self.words = words
+        self.fact = fact
+        self.__dict__.update(spec)  # the keys `from_spec` has checked against FIELDS and OPTIONAL
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fact!r})"
 
     @property
     def judged(self) -> tuple[str, ...]:
@@ -111,13 +117,12 @@ class Check:
         return self.words.messages["ops"][self.op]  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
 class Equals(Check):
     """A boolean with its expected value, or an enum that must equal one value."""
 
     TYPE = "equals"
     FIELDS = ("fact", "value")
-    value: Any = None
+    value: Any
 
     def status(self, values, year):
         return PASS if values[self.fact] == self.value else FAIL
@@ -126,7 +131,6 @@ class Equals(Check):
         return self._explained(value=self.words.show(self.fact, values[self.fact]))
 
 
-@dataclass(frozen=True)
 class Threshold(Check):
     """A number against a fixed limit, or against a limit that depends on the year (`by_year`)."""
 
@@ -134,7 +138,7 @@ class Threshold(Check):
     FIELDS = ("fact", "op")
     OPTIONAL = ("value", "by_year")
     VARIABLES = frozenset({"limit", "op"})
-    op: str = ">="
+    op: str
     value: Any = None
     by_year: dict[int, Any] | None = None
 
@@ -160,16 +164,15 @@ class Threshold(Check):
         )
 
 
-@dataclass(frozen=True)
 class Ratio(Check):
     """`fact` against `share` × `of` (e.g. 优秀 ≥ 90% of 参加评议党员); `of` is only the base."""
 
     TYPE = "ratio"
     FIELDS = ("fact", "of", "op", "share")
     VARIABLES = frozenset({"base", "actual", "share", "op"})
-    of: str = ""
-    op: str = ">="
-    share: float = 0.0
+    of: str
+    op: str
+    share: float
 
     @property
     def compared(self):
@@ -195,15 +198,14 @@ class Ratio(Check):
         )
 
 
-@dataclass(frozen=True)
 class Compare(Check):
     """`fact` against another fact (e.g. the branch's rate against the school average)."""
 
     TYPE = "compare"
     FIELDS = ("fact", "op", "other")
     VARIABLES = frozenset({"other", "op"})
-    op: str = ">="
-    other: str = ""
+    op: str
+    other: str
 
     @property
     def compared(self):
@@ -221,14 +223,13 @@ class Compare(Check):
         )
 
 
-@dataclass(frozen=True)
 class ContainsAll(Check):
     """A list that must hold every one of `items` (the 六有 / 八有 standards)."""
 
     TYPE = "contains_all"
     FIELDS = ("fact", "items")
     VARIABLES = frozenset({"present", "absent"})
-    items: tuple[str, ...] = ()
+    items: tuple[str, ...]
 
     def status(self, values, year):
         have = values[self.fact]
@@ -243,14 +244,13 @@ class ContainsAll(Check):
         )
 
 
-@dataclass(frozen=True)
 class DateAge(Check):
     """A date at least `min_years` before 31 December of the assessment year."""
 
     TYPE = "date_age"
     FIELDS = ("fact", "min_years")
     VARIABLES = frozenset({"cutoff"})
-    min_years: int = 1
+    min_years: int
 
     def _cutoff(self, year: int) -> date:
         return date(year - self.min_years, 12, 31)
@@ -284,4 +284,4 @@ def from_spec(spec: Any, words: Words) -> Check:
         given["by_year"] = {int(year): limit for year, limit in given["by_year"].items()}
     if "items" in given:
         given["items"] = tuple(given["items"])
-    return cls(words=words, **given)
+    return cls(words, **given)

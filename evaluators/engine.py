@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Words, plain_number
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
@@ -90,8 +90,7 @@ class CriterionResult:
         return data
 
 
-@dataclass(frozen=True)
-class Benefit:
+class Benefit(NamedTuple):
     id: str
     title: str
     text: str

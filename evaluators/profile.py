@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from ingest.clean import normalize_chars
@@ -194,131 +195,113 @@ class Profile(_Strict):
     # Not in the contract: the 班子 annual pay, to compute the one-off bonus of a qualifying 嘎查村/社区.
     team_annual_pay_yuan: Money = None
     negative: Negative = Field(default_factory=Negative)
-    facts: dict[str, Any] = Field(default_factory=dict)  # validated against FACTS_MODELS[domain]
+    facts: dict[str, Any] = Field(default_factory=dict)  # validated against facts_model(domain)
 
 
-class GachaVillageFacts(_Strict):
-    stars: Annotated[int | None, Field(ge=0, le=10), AskAs("int")] = None
-    star_strong_team: Flag = None
-    star_harmony_stability: Flag = None
-    star_public_satisfaction: Flag = None
-    collective_income_yuan: Money = None
-    service_center_up_to_standard: Flag = None
-    three_affairs_public: Flag = None
-    committee_college_graduates: Count = None
-    committee_clean: Flag = None
-    no_clan_or_gang_control: Flag = None
-    no_inspection_notice: Flag = None
+# The 附件2 facts of each domain (contract: branch-profile.md, "Domain keys"); models are built on first use,
+# since one `zhibu check` needs one domain of twelve.
+FACT_FIELDS: dict[str, dict[str, Any]] = {
+    "gacha_village": {
+        "stars": Annotated[int | None, Field(ge=0, le=10), AskAs("int")],
+        "star_strong_team": Flag,
+        "star_harmony_stability": Flag,
+        "star_public_satisfaction": Flag,
+        "collective_income_yuan": Money,
+        "service_center_up_to_standard": Flag,
+        "three_affairs_public": Flag,
+        "committee_college_graduates": Count,
+        "committee_clean": Flag,
+        "no_clan_or_gang_control": Flag,
+        "no_inspection_notice": Flag,
+    },
+    "community": {
+        "implements_party_line": Flag,
+        "member_posts_and_pledges": Flag,
+        "grid_five_in_place": Flag,
+        "co_building_mechanism": Flag,
+        "service_center_and_funding": Flag,
+    },
+    "state_enterprise": {
+        "drives_development": Flag,
+        "brand_and_innovation": Flag,
+        "worker_care_mechanism": Flag,
+        "has_activity_venue": Flag,
+        "party_funds_yuan": Money,
+        "last_year_payroll_yuan": Money,
+        "four_excellent_members": Count,
+    },
+    "university": {
+        "branch_kind": _enum(BRANCH_KINDS),
+        "promotion_award_rate": Share,
+        "school_average_rate": Share,
+        "secretary_double_leader": Flag,
+        "support_mechanism": Flag,
+        "funds_and_rooms": Flag,
+    },
+    "private_enterprise": {
+        "no_labor_disputes": Flag,
+        "themed_activities_culture": Flag,
+        "good_performance_no_accidents": Flag,
+        "six_haves": _items(SIX_HAVES),
+    },
+    "social_organization": {
+        "party_building_in_charter": Flag,
+        "care_for_members": Flag,
+        "eight_haves": _items(EIGHT_HAVES),
+    },
+    "public_hospital": {
+        "themed_activities": Flag,
+        "centred_on_hospital_work": Flag,
+        "care_and_satisfaction": Flag,
+        "funds_and_rooms": Flag,
+    },
+    "school": {
+        "party_building_integrated": Flag,
+        "party_master_teacher_ratio": Share,
+        "school_master_teacher_ratio": Share,
+        "activities_and_care": Flag,
+        "funds_and_rooms": Flag,
+    },
+    "other_institution": {
+        "reform_direction": Flag,
+        "participates_in_decisions": Flag,
+        "funds_and_venue": Flag,
+    },
+    "government_organ": {
+        "political_building_first": Flag,
+        "mechanism_and_secretary": Flag,
+        "brand_and_pioneer_activities": Flag,
+        "organizational_life_rules": Flag,
+        "mass_line": Flag,
+        "volunteers": Count,
+        "in_service_members": Count,
+        "volunteer_activities": Count,
+        "internal_ranking": Annotated[int | None, Field(ge=1), AskAs("int")],
+    },
+    "floating_members": {
+        "lost_contact_members": Count,
+        "regular_study_and_life": Flag,
+        "guides_duties": Flag,
+        "transfers_relations": Flag,
+        "reports_to_home_branch": Flag,
+    },
+    "retired_staff": {
+        "conveys_policy": Flag,
+        "has_venue_and_activities": Flag,
+        "flexible_study": Flag,
+        "heart_to_heart_talks": Flag,
+        "care_for_sick_and_poor": Flag,
+    },
+}
 
 
-class CommunityFacts(_Strict):
-    implements_party_line: Flag = None
-    member_posts_and_pledges: Flag = None
-    grid_five_in_place: Flag = None
-    co_building_mechanism: Flag = None
-    service_center_and_funding: Flag = None
+@lru_cache(maxsize=None)
+def facts_model(domain: str) -> type[BaseModel]:
+    """The pydantic model of `domain`'s facts (every fact optional)."""
+    fields = {name: (annotation, None) for name, annotation in FACT_FIELDS[domain].items()}
+    return create_model(f"{domain}_facts", __base__=_Strict, **fields)
 
 
-class StateEnterpriseFacts(_Strict):
-    drives_development: Flag = None
-    brand_and_innovation: Flag = None
-    worker_care_mechanism: Flag = None
-    has_activity_venue: Flag = None
-    party_funds_yuan: Money = None
-    last_year_payroll_yuan: Money = None
-    four_excellent_members: Count = None
-
-
-class UniversityFacts(_Strict):
-    branch_kind: _enum(BRANCH_KINDS) = None
-    promotion_award_rate: Share = None
-    school_average_rate: Share = None
-    secretary_double_leader: Flag = None
-    support_mechanism: Flag = None
-    funds_and_rooms: Flag = None
-
-
-class PrivateEnterpriseFacts(_Strict):
-    no_labor_disputes: Flag = None
-    themed_activities_culture: Flag = None
-    good_performance_no_accidents: Flag = None
-    six_haves: _items(SIX_HAVES) = None
-
-
-class SocialOrganizationFacts(_Strict):
-    party_building_in_charter: Flag = None
-    care_for_members: Flag = None
-    eight_haves: _items(EIGHT_HAVES) = None
-
-
-class PublicHospitalFacts(_Strict):
-    themed_activities: Flag = None
-    centred_on_hospital_work: Flag = None
-    care_and_satisfaction: Flag = None
-    funds_and_rooms: Flag = None
-
-
-class SchoolFacts(_Strict):
-    party_building_integrated: Flag = None
-    party_master_teacher_ratio: Share = None
-    school_master_teacher_ratio: Share = None
-    activities_and_care: Flag = None
-    funds_and_rooms: Flag = None
-
-
-class OtherInstitutionFacts(_Strict):
-    reform_direction: Flag = None
-    participates_in_decisions: Flag = None
-    funds_and_venue: Flag = None
-
-
-class GovernmentOrganFacts(_Strict):
-    political_building_first: Flag = None
-    mechanism_and_secretary: Flag = None
-    brand_and_pioneer_activities: Flag = None
-    organizational_life_rules: Flag = None
-    mass_line: Flag = None
-    volunteers: Count = None
-    in_service_members: Count = None
-    volunteer_activities: Count = None
-    internal_ranking: Annotated[int | None, Field(ge=1), AskAs("int")] = None
-
-
-class FloatingMembersFacts(_Strict):
-    lost_contact_members: Count = None
-    regular_study_and_life: Flag = None
-    guides_duties: Flag = None
-    transfers_relations: Flag = None
-    reports_to_home_branch: Flag = None
-
-
-class RetiredStaffFacts(_Strict):
-    conveys_policy: Flag = None
-    has_venue_and_activities: Flag = None
-    flexible_study: Flag = None
-    heart_to_heart_talks: Flag = None
-    care_for_sick_and_poor: Flag = None
-
-
-FACTS_MODELS: dict[str, type[_Strict]] = dict(
-    zip(
-        DOMAINS,
-        (
-            GachaVillageFacts,
-            CommunityFacts,
-            StateEnterpriseFacts,
-            UniversityFacts,
-            PrivateEnterpriseFacts,
-            SocialOrganizationFacts,
-            PublicHospitalFacts,
-            SchoolFacts,
-            OtherInstitutionFacts,
-            GovernmentOrganFacts,
-            FloatingMembersFacts,
-            RetiredStaffFacts,
-        ),
-    )
-)
 _CONTAINERS = {"negative": Negative, "facts": None}
 
 
@@ -326,7 +309,7 @@ def contract_fields(domain: str) -> dict[str, FieldInfo]:
     """Every key a profile of `domain` may carry, dotted, in contract order, with its pydantic field."""
     fields = {key: info for key, info in Profile.model_fields.items() if key not in _CONTAINERS}
     fields.update({f"negative.{key}": info for key, info in Negative.model_fields.items()})
-    fields.update({f"facts.{key}": info for key, info in FACTS_MODELS[domain].model_fields.items()})
+    fields.update({f"facts.{key}": info for key, info in facts_model(domain).model_fields.items()})
     return fields
 
 
@@ -386,7 +369,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     facts = None
     if domain:
         try:
-            facts = FACTS_MODELS[domain].model_validate(raw_facts)
+            facts = facts_model(domain).model_validate(raw_facts)
         except ValidationError as error:
             problems += _problems(error, ("facts",))
     if problems or profile is None or facts is None:
@@ -460,7 +443,7 @@ def _problem_text(key: str, item: dict, domain: str | None) -> str:
 
 
 def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:
-    if key == "domain" or domain not in FACTS_MODELS:
+    if key == "domain" or domain not in DOMAINS:
         return tuple(DOMAINS.items())
     info = contract_fields(domain).get(key)
     spec = ask_as(info) if info else None
@@ -470,7 +453,7 @@ def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:
 def _did_you_mean(key: str, domain: str | None) -> str:
     import difflib  # only on this error path
 
-    known = list(contract_fields(domain)) if domain in FACTS_MODELS else list(Profile.model_fields)
+    known = list(contract_fields(domain)) if domain in DOMAINS else list(Profile.model_fields)
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    where = f"{domain} 档案中" if domain in FACTS_MODELS else "档案中"
+    where = f"{domain} 档案中" if domain in DOMAINS else "档案中"
     return f"（{where}没有这个字段" + (f"，是否想写 {close[0]}？）" if close else "；请检查拼写）")
