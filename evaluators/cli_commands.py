@@ -81,5 +81,5 @@ def run_rules_check() -> None:
         sys.exit(1)  # not typer.Exit: the CLI runs click with standalone_mode=False, which would return 0
     print(
         f"规则书检查通过：{stats['clauses']} 条引用原文都在语料中找到；"
-        f"{stats['criteria']} 条评定条件（通用及 12 个领域）读取了全部 {stats['keys']} 个档案字段。"
+        f"{stats['criteria']} 条评定条件与激励保障读取了全部 {stats['keys']} 个档案字段（domain、year、name 除外）。"
     )

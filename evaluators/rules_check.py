@@ -45,7 +45,7 @@ def check_rulebook(rulebook_dir: Path | None = None, corpus_dir: Path = CORPUS_D
     stats = {
         "clauses": len(rulebook.citations),
         "criteria": len({criterion.id for rules in domains.values() for criterion in rules.criteria}),
-        "keys": len({key for domain in domains for key in contract_fields(domain)}),
+        "keys": len({key for domain in domains for key in contract_fields(domain) if key not in IDENTITY_KEYS}),
     }
     return list(dict.fromkeys(problems)), stats
 
