@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import Callable
 
 from langchain_core.documents import Document
 
@@ -19,7 +20,8 @@ POINTER_COVERAGE = 0.10
 QUOTED_PASSAGES = 3
 SECONDARY_SHARE = 0.7  # a refusal still points to the nearest clauses above this
 MAX_QUESTION_CHARS = 500
-_SENTENCE = re.compile(r"[^。.;；!！?？]+[。.;；!！?？]?")
+# A sentence ends at 。;!? or at a "." that is not a list number's ("1.党支部…").
+_SENTENCE = re.compile(r"(?:[^。.;；!！?？\n]|(?<=\d)\.)+[。.;；!！?？]?")
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 COVERAGE_NOTE = (
@@ -105,25 +107,26 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 1]
 
 
-def _best_sentences(question_words: set[str], text: str, limit: int) -> list[str]:
+def _best_sentences(question_weights: dict[str, float], text: str, limit: int) -> list[str]:
+    """The `limit` sentences sharing the most (IDF-weighted) words with the question, in text order."""
     sentences = _sentences(text)
-    scored = [(len(question_words & set(tokenize(s))), i) for i, s in enumerate(sentences)]
-    chosen = sorted(i for overlap, i in sorted(scored, reverse=True)[:limit] if overlap > 0)
+    scored = [(sum(question_weights.get(t, 0.0) for t in set(tokenize(s))), -i) for i, s in enumerate(sentences)]
+    chosen = sorted(-neg_i for score, neg_i in sorted(scored, reverse=True)[:limit] if score > 0)
     return [sentences[i] for i in chosen] or sentences[:1]
 
 
-def extractive_answer(question: str, documents: list[Document]) -> Answer:
-    """Quote the sentences of the relevant passages that share most words with the question."""
+def extractive_answer(question: str, documents: list[Document], idf: Callable[[str], float] = lambda word: 1.0) -> Answer:
+    """Quote the sentences of the relevant passages that share most (rare) words with the question."""
     if not is_covered(documents):
         return refusal(question, pointers=documents)
-    words = set(tokenize(question))
+    weights = {word: idf(word) for word in tokenize(question)}
     citations = [Citation.from_document(doc) for doc in documents]
     lines = []
     for number, doc in enumerate(documents[:QUOTED_PASSAGES], start=1):
         if number > 1 and not _worth_quoting(doc, documents[0]):
             continue
         citation = citations[number - 1]
-        quote = "".join(_best_sentences(words, citation.text, 2 if number == 1 else 1))
+        quote = "".join(_best_sentences(weights, citation.text, 2 if number == 1 else 1))
         lines.append(f"{citation.short_title}·{citation.section}：“{quote}”[{number}]")
     return Answer(question=question, found=True, answer="\n".join(lines), citations=citations)
 

@@ -57,8 +57,11 @@ class HybridSearch:
         self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._token_sets = [set(t) for t in tokens]
 
+    def idf(self, word: str) -> float:
+        return self._idf.get(word, self._unseen_idf)
+
     def _coverage(self, words: list[str], index: int) -> float:
-        weights = {w: self._idf.get(w, self._unseen_idf) for w in set(words)}
+        weights = {w: self.idf(w) for w in set(words)}
         total = sum(weights.values())
         return sum(weight for w, weight in weights.items() if w in self._token_sets[index]) / total if total else 0.0
 

@@ -112,8 +112,9 @@ class QAService:
         problem = problem_with_question(question)
         if problem:
             return refusal(question, problem)
+        search = self._ensure()
         documents = self.retriever(k).invoke(question)
-        answer = extractive_answer(question, documents)
+        answer = extractive_answer(question, documents, search.idf)
         if answer.found and self.composer is not None:
             return self.composer.compose(question, answer)
         return answer
