@@ -44,13 +44,18 @@ async def test_admin_uploads_lists_asks_and_removes_a_document(bot, settings):
     answer = await admin.say("牧民夜校每月至少开课几次？", expect="出处")
     assert "两次" in answer["text"]
 
+    mark = fake.last_message_id  # the same file name again, with new text: it replaces the document
+    await fake.send_document(ADMIN_ID, "notice-2026.txt", NOTICE.replace("两次", "三次").encode("utf-8"), "text/plain")
+    assert "替换 1 篇（notice-2026）" in (await fake.reply(ADMIN_ID, after=mark))["text"]
+    assert "三次" in (await admin.say("牧民夜校每月至少开课几次？", expect="出处"))["text"]
+
     removed = await admin.say("/remove notice-2026")
     assert "删除 1 篇（notice-2026）" in removed["text"]
     listing = await admin.say("/docs", expect="知识库共有")
     assert "知识库共有 3 份文件" in listing["text"]
 
     actions = [(line["action"], line["outcome"]) for line in audit_lines(settings)]
-    assert actions == [("upload", "ok"), ("docs", "ok"), ("remove", "ok"), ("docs", "ok")]
+    assert actions == [("upload", "ok"), ("docs", "ok"), ("upload", "ok"), ("remove", "ok"), ("docs", "ok")]
 
 
 async def test_sources_of_a_document_with_a_long_id_still_open(bot):
