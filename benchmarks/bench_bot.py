@@ -34,7 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "bot"))
 
-from fake_telegram import Call, FakeTelegram, button_data, buttons_of  # noqa: E402
+from bot_harness import answer_actions, question_of  # noqa: E402
+from fake_telegram import Call, FakeTelegram, button_data  # noqa: E402
 
 from evaluators import questions_for  # noqa: E402
 
@@ -140,26 +141,17 @@ class SimUser:
         await self.press(picker, button_data(picker, label))
         step = (await self.say(YEAR))[-1]
         questions = questions_for(self.domain)
-        while any(data.startswith("why|") for _, data in buttons_of(step)):
-            question = questions[int(button_data(step, "为什么问这个").split("|")[1])]
+        while (question := question_of(step, questions)) is not None:
             step = await self.answer(step, question, answers.get(question.key))
         await self.press(step, button_data(step, "确认，查看结果"))
         await self.say("/export")
         await self.say(QUESTIONS[(self.user_id + number + 3) % len(QUESTIONS)])
 
     async def answer(self, step: dict, question, value: Any) -> dict:
-        if question.kind == "bool":
-            return (await self.press(step, button_data(step, {True: "是", False: "否", None: "不确定"}[value])))[-1]
-        if value is None:
-            return (await self.press(step, button_data(step, "不清楚，跳过")))[-1]
-        if question.kind == "enum":
-            return (await self.press(step, button_data(step, dict(question.choices)[value])))[-1]
-        if question.kind == "multi":
-            labels = dict(question.choices)
-            for item in value:
-                await self.press(step, button_data(step, "☐ " + labels[item]))
-            return (await self.press(step, button_data(step, "完成")))[-1]
-        return (await self.say(str(value)))[-1]
+        """Answer as the tests' users do; returns the next step (the last message received)."""
+        for action, text in answer_actions(question, value):
+            received = await (self.say(text) if action == "type" else self.press(step, button_data(step, text)))
+        return received[-1]
 
 
 def peak_rss_mib(pid: int) -> float:

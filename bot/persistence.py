@@ -23,6 +23,8 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS kv (kind TEXT NOT NULL, key TEXT NOT NULL,
 
 
 class SqlitePersistence(BasePersistence[dict, dict, dict]):
+    # PTB writes changed data every `update_interval` seconds and on a clean stop; a crash loses at
+    # most that much of a conversation, so the interval is short (the writes are cheap).
     def __init__(self, path: Path, update_interval: float = 5, store_data: PersistenceInput | None = None) -> None:
         super().__init__(store_data=store_data, update_interval=update_interval)
         path.parent.mkdir(parents=True, exist_ok=True)

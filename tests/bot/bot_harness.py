@@ -15,6 +15,27 @@ ADMIN_ID = 1000  # listed in ZHIBU_ADMINS by the tests' settings
 _STEP_BUTTONS = ("why|", "settled|", "review|confirm")
 
 
+def question_of(step: dict, questions: list):
+    """The question a step message asks (its "为什么问这个" button names it), or None."""
+    data = next((data for _, data in buttons_of(step) if data.startswith("why|")), None)
+    return questions[int(data.split("|")[1])] if data else None
+
+
+def answer_actions(question, value: Any) -> list[tuple[str, str]]:
+    """How a person gives `value`: ("press", button label) or ("type", text), in order; None is
+    不确定 (or 不清楚，跳过 where there is no such button)."""
+    if question.kind == "bool":
+        return [("press", {True: "是", False: "否", None: "不确定"}[value])]
+    if value is None:
+        return [("press", "不清楚，跳过")]
+    if question.kind == "enum":
+        return [("press", dict(question.choices)[value])]
+    if question.kind == "multi":
+        labels = dict(question.choices)
+        return [("press", "☐ " + labels[item]) for item in value] + [("press", "完成")]
+    return [("type", str(value))]
+
+
 class RunningBot:
     """The Application, long-polling the fake server, with every handler error recorded: PTB logs
     handler exceptions instead of raising them, so a test must look at this list."""
@@ -104,26 +125,19 @@ class Person:
     async def answer(self, step: dict, question, value: Any) -> dict:
         """Answer one question as a person would (buttons or typing); returns the next step."""
         mark = self.fake.last_message_id
-        if question.kind == "bool":
-            await self.fake.press(self.user_id, step, button_data(step, {True: "是", False: "否", None: "不确定"}[value]))
-        elif value is None:
-            await self.fake.press(self.user_id, step, button_data(step, "不清楚，跳过"))
-        elif question.kind == "enum":
-            await self.fake.press(self.user_id, step, button_data(step, dict(question.choices)[value]))
-        elif question.kind == "multi":
-            labels = dict(question.choices)
-            for item in value:
-                await self.fake.press(self.user_id, step, button_data(step, "☐ " + labels[item]))
-                await self.fake.wait_for(lambda: any(text == "☑ " + labels[item] for text, _ in buttons_of(step)))
-            await self.fake.press(self.user_id, step, button_data(step, "完成"))
-        else:
-            await self.fake.send_text(self.user_id, str(value), self.chat)
+        for action, text in answer_actions(question, value):
+            if action == "type":
+                await self.fake.send_text(self.user_id, text, self.chat)
+                continue
+            await self.fake.press(self.user_id, step, button_data(step, text))
+            if text.startswith("☐ "):  # a ticked box edits this message; wait before the next tick
+                ticked = "☑ " + text[2:]
+                await self.fake.wait_for(lambda: any(label == ticked for label, _ in buttons_of(step)))
         return await self.step_after(mark)
 
     async def answer_all(self, step: dict, questions: list, answers: dict[str, Any]) -> dict:
         """Answer every question asked from `answers` (missing keys: 不确定 / 跳过) until a step
         that is not a question (the settled choice or the review) comes."""
-        while any(data.startswith("why|") for _, data in buttons_of(step)):
-            question = questions[int(button_data(step, "为什么问这个").split("|")[1])]
+        while (question := question_of(step, questions)) is not None:
             step = await self.answer(step, question, answers.get(question.key))
         return step
