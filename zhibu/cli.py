@@ -109,6 +109,22 @@ def run_bot() -> None:
     run_telegram_bot()
 
 
+def _report(exc: Exception) -> int:
+    """Print what went wrong and return the exit status for it."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
+        exc.show()
+        return exc.exit_code
+    if isinstance(exc, ValidationError):  # the settings from the environment / .env
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    import traceback
+
+    traceback.print_exc()
+    return 1
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
@@ -120,13 +136,5 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("aborted\n")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        import traceback
-
-        traceback.print_exc()
-        sys.exit(1)
+    except Exception as exc:
+        sys.exit(_report(exc))

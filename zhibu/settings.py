@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("zhibu_admins")
+    @classmethod
+    def _admins_are_ids(cls, value: str) -> str:
+        bad = [part for part in value.replace(" ", "").split(",") if part and not part.lstrip("-").isdigit()]
+        if bad:
+            raise ValueError(f"ZHIBU_ADMINS takes comma-separated numeric Telegram user ids, not {', '.join(bad)}")
+        return value
+
     @property
     def admin_ids(self) -> frozenset[int]:
         return frozenset(int(part) for part in self.zhibu_admins.replace(" ", "").split(",") if part)

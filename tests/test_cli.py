@@ -1,0 +1,22 @@
+"""The `zhibu` command's exit-status contract for usage and configuration errors."""
+
+from __future__ import annotations
+
+from tests.conftest import run_zhibu
+
+
+def test_usage_error_exits_2_without_a_traceback(tmp_path):
+    result = run_zhibu("ask", "问题", "--k", "99", home=tmp_path / "home")
+    assert result.returncode == 2
+    assert "--k" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_command_exits_2(tmp_path):
+    result = run_zhibu("nosuch", home=tmp_path / "home")
+    assert result.returncode == 2 and "No such command" in result.stderr
+
+
+def test_bad_admin_ids_are_a_configuration_error(tmp_path):
+    result = run_zhibu("ask", "问题", home=tmp_path / "home", env={"ZHIBU_ADMINS": "12345,abc"})
+    assert result.returncode == 2
+    assert "ZHIBU_ADMINS" in result.stderr and "Traceback" not in result.stderr
