@@ -30,9 +30,13 @@ def built_home(tmp_path_factory) -> Path:
     return home
 
 
+def private_copy(template: Path, tmp_path: Path) -> Path:
+    """A test's own copy of a prebuilt $ZHIBU_HOME, free to change."""
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    return home
+
+
 @pytest.fixture
 def kb_home(built_home, tmp_path) -> Path:
-    """A private copy of the built knowledge base, free to change."""
-    home = tmp_path / "home"
-    shutil.copytree(built_home, home)
-    return home
+    return private_copy(built_home, tmp_path)

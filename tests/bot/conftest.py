@@ -3,13 +3,13 @@ Telegram server, and the real Application long-polling it."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot_harness import ADMIN_ID, RunningBot
 from fake_telegram import FakeTelegram
+from tests.conftest import private_copy
 from zhibu.settings import Settings, get_settings
 
 
@@ -25,9 +25,7 @@ def kb_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def home(tmp_path, kb_template) -> Path:
-    target = tmp_path / "home"
-    shutil.copytree(kb_template, target)
-    return target
+    return private_copy(kb_template, tmp_path)
 
 
 @pytest.fixture
