@@ -1,7 +1,7 @@
 """Hybrid retrieval: BM25 over jieba tokens fused with dense similarity by reciprocal rank fusion.
 
-`HybridSearch` does the work on one generation; `PolicyRetriever` is its langchain `BaseRetriever`
-face, so any langchain chain can use it.
+`HybridSearch` does the work on one generation and returns langchain `Document`s via
+`hit_to_document`; `knowledge.langchain_retriever.PolicyRetriever` is its `BaseRetriever` face.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ from functools import lru_cache
 from collections import Counter
 from dataclasses import dataclass
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from knowledge.store import Generation, Passage
 from knowledge.text import expand_query, tokenize
@@ -108,14 +105,3 @@ def hit_to_document(hit: Hit) -> Document:
             "coverage": hit.coverage,
         },
     )
-
-
-class PolicyRetriever(BaseRetriever):
-    """langchain retriever over the policy passages (scores in each document's metadata)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    search: HybridSearch
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [hit_to_document(hit) for hit in self.search.search(query, self.k)]

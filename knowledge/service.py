@@ -103,7 +103,8 @@ class QAService:
             return self._search
 
     def retriever(self, k: int = 5):
-        from knowledge.retriever import PolicyRetriever
+        """A langchain `BaseRetriever` over the active knowledge base."""
+        from knowledge.langchain_retriever import PolicyRetriever
 
         return PolicyRetriever(search=self._ensure(), k=k)
 
@@ -112,8 +113,10 @@ class QAService:
         problem = problem_with_question(question)
         if problem:
             return refusal(question, problem)
+        from knowledge.retriever import hit_to_document
+
         search = self._ensure()
-        documents = self.retriever(k).invoke(question)
+        documents = [hit_to_document(hit) for hit in search.search(question, k)]
         answer = extractive_answer(question, documents, search.idf)
         if answer.found and self.composer is not None:
             return self.composer.compose(question, answer)

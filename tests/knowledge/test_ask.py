@@ -96,3 +96,14 @@ def test_every_quote_of_an_answer_stands_in_its_cited_passages(svc):
     cited = " ".join(c.text for c in answer.citations)
     quotes = _quotes(answer.answer)
     assert quotes and all(q in cited for q in quotes)
+
+
+def test_the_retriever_is_a_langchain_retriever(svc):
+    from langchain_core.retrievers import BaseRetriever
+
+    retriever = svc.retriever(k=3)
+    assert isinstance(retriever, BaseRetriever)
+    documents = retriever.invoke("十星级评定要几颗星")
+    assert len(documents) == 3
+    assert any("8星以上" in doc.page_content for doc in documents)
+    assert {"document", "section", "score", "chunk_id"} <= set(documents[0].metadata)
