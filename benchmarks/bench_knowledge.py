@@ -42,28 +42,39 @@ def questions() -> list[str]:
     return found
 
 
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return round(statistics.median(samples), 1), round(samples[max(0, int(len(samples) * 0.95) - 1)], 1)
+
+
 def warm_latency(env: dict, rounds: int) -> dict:
+    """First pass: every question new (its vector computed); later passes: repeated questions (cached)."""
     os.environ.update(env)
     from knowledge.service import get_qa_service
     from zhibu.settings import Settings
 
     service = get_qa_service(Settings())
     asked = questions()
-    service.ask(asked[0])
-    samples = []
+    service.ask("党支部")  # load the model and the index
+    passes = []
     started = time.perf_counter()
     for _ in range(rounds):
+        samples = []
         for question in asked:
             t = time.perf_counter()
             service.ask(question)
             samples.append((time.perf_counter() - t) * 1000)
+        passes.append(samples)
     elapsed = time.perf_counter() - started
-    samples.sort()
+    first_p50, first_p95 = _percentiles(passes[0])
+    repeat_p50, repeat_p95 = _percentiles([x for samples in passes[1:] for x in samples] or passes[0])
     return {
-        "questions": len(samples),
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
-        "throughput_qps": round(len(samples) / elapsed, 1),
+        "questions": len(asked),
+        "new_question_p50_ms": first_p50,
+        "new_question_p95_ms": first_p95,
+        "repeated_question_p50_ms": repeat_p50,
+        "repeated_question_p95_ms": repeat_p95,
+        "throughput_qps": round(rounds * len(asked) / elapsed, 1),
         "in_process_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
 
