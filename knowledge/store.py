@@ -68,12 +68,18 @@ class IngestReport:
         return f"知识库已更新：{summary}。" if self.changed else f"知识库无变化：{summary}。"
 
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
+def _write_atomic(path: Path, text: str) -> None:
+    """Write, flush to disk, then rename: a reader sees the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    with open(tmp, "rb") as handle:
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    _write_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1))
 
 
 class Generation:
@@ -124,10 +130,13 @@ class KnowledgeBase:
         return Generation.load(self.root, name) if name else None
 
     def vectors_of(self, generation: Generation):
+        return self._vectors_named(generation.name)
+
+    def _vectors_named(self, name: str):
         from knowledge.vectors import VectorCollection
 
-        folder = self.root / "generations" / generation.name / "chroma"
-        return VectorCollection(f"zhibu_{generation.name}", None if self.chroma_host else folder, self.chroma_host, self.chroma_port)
+        folder = self.root / "generations" / name / "chroma"
+        return VectorCollection(f"zhibu_{name}", None if self.chroma_host else folder, self.chroma_host, self.chroma_port)
 
     # ---- writing -------------------------------------------------------------------------
     @contextmanager
@@ -179,13 +188,11 @@ class KnowledgeBase:
             reused = self.vectors_of(current).vectors([p.chunk_id for p in passages if p.doc_id in keep]) if current and current.embedding == space else {}
             todo = [p for p in passages if p.chunk_id not in reused]
             fresh = _embed(embeddings, todo, progress)
-            vectors = self.vectors_of(Generation(self.root, name, {}, []))
+            vectors = self._vectors_named(name)
             ids = [p.chunk_id for p in passages]
             vectors.add(ids, [reused.get(i) or fresh[i] for i in ids])
             report.embedded, report.reused = len(todo), len(reused)
-        with open(folder / "passages.jsonl", "w", encoding="utf-8") as out:
-            for passage in passages:
-                out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+        _write_atomic(folder / "passages.jsonl", "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages))
         _write_json_atomic(folder / "manifest.json", {"embedding": space, "created": time.time(), "documents": manifest_docs})
         _write_json_atomic(self.pointer, {"generation": name})
         return name
@@ -202,7 +209,7 @@ class KnowledgeBase:
         for name in doomed:
             if self.chroma_host:
                 try:
-                    self.vectors_of(Generation(self.root, name, {}, [])).drop()
+                    self._vectors_named(name).drop()
                 except Exception:  # the collection may never have been created
                     pass
             shutil.rmtree(self.root / "generations" / name, ignore_errors=True)
