@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from ingest.clean import normalize_for_match
 from knowledge.store import Generation, Passage
 from knowledge.text import expand_query, tokenize
 
@@ -53,6 +54,7 @@ class HybridSearch:
         # A word the texts never use (often colloquial) weighs like a typical word, not the rarest.
         self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._token_sets = [set(t) for t in tokens]
+        self._texts = [normalize_for_match(p.text) for p in self.passages]
 
     def idf(self, word: str) -> float:
         return self._idf.get(word, self._unseen_idf)
@@ -61,6 +63,18 @@ class HybridSearch:
         weights = {w: self.idf(w) for w in set(words)}
         total = sum(weights.values())
         return sum(weight for w, weight in weights.items() if w in self._token_sets[index]) / total if total else 0.0
+
+    def _distinct(self, ranked: list[int], k: int) -> list[int]:
+        """The first k passages whose text is not already contained in (or containing) a better one:
+        the same clause uploaded twice, or quoted whole in another document, is cited once."""
+        chosen: list[int] = []
+        for index in ranked:
+            text = self._texts[index]
+            if not any(text in self._texts[c] or self._texts[c] in text for c in chosen):
+                chosen.append(index)
+                if len(chosen) == k:
+                    break
+        return chosen
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
         if not self.passages:
@@ -80,7 +94,7 @@ class HybridSearch:
                 dense_scores[index] = similarity
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
         words = tokenize(question)
-        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        best = self._distinct(sorted(fused, key=lambda i: -fused[i]), k)
         return [
             Hit(self.passages[i], fused[i], float(keyword_scores[i]), dense_scores.get(i, 0.0), self._coverage(words, i))
             for i in best

@@ -113,3 +113,15 @@ def test_first_ask_on_an_empty_home_builds_the_corpus_keyword_only(tmp_path):
 def test_corpus_text_on_disk_is_kept_raw():
     raw = (REPO / "knowledge" / "corpus" / "plan-2020-04.txt").read_text(encoding="utf-8")
     assert "\U001001b0" in raw or "２０２０" in raw  # the pipeline cleans; nobody edits the texts
+
+
+def test_a_clause_uploaded_twice_is_cited_once(kb_home, tmp_path):
+    first, second = tmp_path / "copy-a.txt", tmp_path / "copy-b.txt"
+    for path in (first, second):
+        path.write_text(NEW_POLICY, encoding="utf-8")
+    svc = service(kb_home)
+    svc.ingest([first, second])
+    citations = svc.ask("嘎查村党组织书记每年培训多少学时").citations
+    texts = [c.text for c in citations]
+    assert any("四十学时" in t for t in texts)
+    assert len(texts) == len(set(texts))
