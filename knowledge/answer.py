@@ -13,9 +13,10 @@ from knowledge.text import tokenize
 # Relevance floors, calibrated on the dev set and our own questions (README, "Refusal calibration").
 # coverage: IDF-weighted share of the question's words found in one of the top passages;
 # dense: cosine similarity of the best passage (multilingual-e5-small).
-ALWAYS_REFUSE_BELOW_COVERAGE = 0.10
-WEAK_COVERAGE = 0.25
+ALWAYS_REFUSE_BELOW_COVERAGE = 0.15
+WEAK_COVERAGE = 0.30
 WEAK_DENSE = 0.89
+KEYWORD_ONLY_MIN_COVERAGE = 0.25  # with no dense model, coverage decides alone
 POINTER_COVERAGE = 0.10
 QUOTED_PASSAGES = 3
 SECONDARY_SHARE = 0.7  # a refusal still points to the nearest clauses above this
@@ -88,10 +89,11 @@ def is_covered(documents: list[Document]) -> bool:
         return False
     coverage = max(doc.metadata["coverage"] for doc in top)
     dense = top[0].metadata["dense"]
+    if dense is None:
+        return coverage >= KEYWORD_ONLY_MIN_COVERAGE
     if coverage < ALWAYS_REFUSE_BELOW_COVERAGE:
         return False
-    weak_dense = dense < WEAK_DENSE if dense else True  # keyword-only: coverage decides alone
-    return not (coverage < WEAK_COVERAGE and weak_dense)
+    return coverage >= WEAK_COVERAGE or dense >= WEAK_DENSE
 
 
 def refusal(question: str, reason: str | None = None, pointers: list[Document] = ()) -> Answer:

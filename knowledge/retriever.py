@@ -31,7 +31,7 @@ class Hit:
     passage: Passage
     score: float  # fused RRF score, comparable within one query
     keyword: float  # BM25 score
-    dense: float  # cosine similarity (0 when keyword-only)
+    dense: float | None  # cosine similarity; 0 outside the dense candidates; None when keyword-only
     coverage: float  # IDF-weighted share of the question's words found in the passage
 
 
@@ -94,9 +94,10 @@ class HybridSearch:
                 dense_scores[index] = similarity
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
         words = tokenize(question)
+        missing_dense = 0.0 if self._query_vector else None
         best = self._distinct(sorted(fused, key=lambda i: -fused[i]), k)
         return [
-            Hit(self.passages[i], fused[i], float(keyword_scores[i]), dense_scores.get(i, 0.0), self._coverage(words, i))
+            Hit(self.passages[i], fused[i], float(keyword_scores[i]), dense_scores.get(i, missing_dense), self._coverage(words, i))
             for i in best
         ]
 
