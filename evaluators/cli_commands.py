@@ -7,11 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from zhibu.cli import emit_json
 from zhibu.errors import BadInput
-
-
-def _emit_json(payload: dict) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
 
 
 def read_profile(source: str) -> Any:
@@ -49,7 +46,7 @@ def run_check(profile: str, as_json: bool) -> None:
 
     evaluation = evaluate(read_profile(profile))
     if as_json:
-        _emit_json(evaluation.to_dict())
+        emit_json(evaluation.to_dict())
     else:
         print(render_report(evaluation))
 
@@ -64,7 +61,7 @@ def run_batch(file: Path, out: Path | None, as_json: bool) -> None:
         chart = write_report(summary, Path(out), labels)
         summary["report"] = {"xlsx": str(out), "chart": str(chart)}
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
         return
     print(render_summary(summary, labels))
     if out is not None:

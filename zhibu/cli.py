@@ -20,7 +20,8 @@ app.add_typer(rules_app, name="rules")
 
 
 def emit_json(payload: dict) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    """The one JSON object of a `--json` run: UTF-8, not ASCII-escaped, dates and paths as strings."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
 
 
 @app.command()
