@@ -17,9 +17,9 @@ ALWAYS_REFUSE_BELOW_COVERAGE = 0.15
 WEAK_COVERAGE = 0.30
 WEAK_DENSE = 0.89
 KEYWORD_ONLY_MIN_COVERAGE = 0.25  # with no dense model, coverage decides alone
-POINTER_COVERAGE = 0.10
+POINTER_COVERAGE = 0.10  # a refusal still points to the nearest clauses above this
 QUOTED_PASSAGES = 3
-SECONDARY_SHARE = 0.7  # a refusal still points to the nearest clauses above this
+SECONDARY_SHARE = 0.7  # a lower-ranked passage is quoted only above this share of the best coverage
 MAX_QUESTION_CHARS = 500
 # A sentence ends at 。;!? or at a "." that is not a list number's ("1.党支部…").
 _SENTENCE = re.compile(r"(?:[^。.;；!！?？\n]|(?<=\d)\.)+[。.;；!！?？]?")

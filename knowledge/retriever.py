@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 
 from langchain_core.documents import Document
@@ -17,7 +17,7 @@ from ingest.clean import normalize_for_match
 from knowledge.store import Generation, Passage
 from knowledge.text import expand_query, tokenize
 
-# Measured on the dev set plus our own questions (benchmarks/bench_qa.py); see README.
+# Measured by a sweep on the dev set plus our own questions (`zhibu eval-qa`; README, Q&A quality).
 # Keyword matching is the stronger signal on these texts (e5 similarities are compressed into
 # 0.84–0.95); dense ranks break ties and catch paraphrases.
 RRF_K = 10
@@ -41,7 +41,7 @@ class HybridSearch:
 
         self.generation = generation
         self.passages = generation.passages
-        self._vectors, self._embeddings = vectors, embeddings
+        self._vectors = vectors
         # Embedding the question is most of a warm query's time, and chats repeat questions.
         self._query_vector = lru_cache(maxsize=1024)(embeddings.embed_query) if embeddings else None
         # Tokenised at load, not stored: a changed vocabulary takes effect without re-ingesting.
@@ -55,6 +55,7 @@ class HybridSearch:
         self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._token_sets = [set(t) for t in tokens]
         self._texts = [normalize_for_match(p.text) for p in self.passages]
+        self._position = {p.chunk_id: i for i, p in enumerate(self.passages)}
 
     def idf(self, word: str) -> float:
         return self._idf.get(word, self._unseen_idf)
@@ -86,11 +87,10 @@ class HybridSearch:
             if keyword_scores[index] > 0:
                 fused[index] = KEYWORD_WEIGHT / (RRF_K + rank + 1)
         dense_scores: dict[int, float] = {}
-        if self._vectors is not None and self._embeddings is not None:
-            position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        if self._vectors is not None and self._query_vector is not None:
             nearest = self._vectors.query(self._query_vector(question), CANDIDATES, len(self.passages))
             for rank, (chunk_id, similarity) in enumerate(nearest):
-                index = position[chunk_id]
+                index = self._position[chunk_id]
                 dense_scores[index] = similarity
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
         words = tokenize(question)

@@ -88,9 +88,8 @@ class QAService:
                 self.reload()
             name = self.kb.active_name()
             if self._search is None or name != self._generation_name:
-                from knowledge.retriever import HybridSearch
-
                 from knowledge.embeddings import embedding_id
+                from knowledge.retriever import HybridSearch
 
                 generation = self.kb.active()
                 same_space = self.embeddings is not None and generation.embedding == embedding_id(self.embeddings)
