@@ -6,7 +6,8 @@ The API the CLI and the chat bot use. Pure and fast: never imports the embedding
 from evaluators.engine import Benefit, CriterionResult, Evaluation, ProfileError, evaluate
 from evaluators.profile import DOMAINS
 from evaluators.questions import Question, parse_answer, profile_from_answers, questions_for, verdict_settled
-from evaluators.report import render_report
+from evaluators.parameters import known_parameters, year_coverage, year_notice
+from evaluators.report import render_details, render_report
 
 __all__ = [
     "DOMAINS",
@@ -16,9 +17,13 @@ __all__ = [
     "ProfileError",
     "Question",
     "evaluate",
+    "known_parameters",
     "parse_answer",
     "profile_from_answers",
     "questions_for",
+    "render_details",
     "render_report",
     "verdict_settled",
+    "year_coverage",
+    "year_notice",
 ]

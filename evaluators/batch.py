@@ -35,23 +35,39 @@ class BatchResult:
         rulebook = load_rulebook()
         counted = list(self.branches.values())
         years = sorted({row["year"] for row in counted})
-        target = rulebook.target_share(years[0]) if len(years) == 1 else None
-        qualifies = sum(row["verdict"] == QUALIFIES for row in counted)
-        share = qualifies / len(counted) if counted else 0.0
+        resolved = rulebook.target_share(years[0]) if len(years) == 1 else None
+        target = resolved.value if resolved else None
+        counts = {verdict: sum(row["verdict"] == verdict for row in counted) for verdict in VERDICTS}
+        share = counts[QUALIFIES] / len(counted) if counted else 0.0
         return {
             "total": len(counted),
-            "qualifies": qualifies,
+            "qualifies": counts[QUALIFIES],
+            "does_not_qualify": counts[DOES_NOT_QUALIFY],
+            "incomplete": counts[INCOMPLETE],
             "share": share,
             "target": target,
             "target_met": share >= target if target is not None else None,
+            "target_parameter": resolved.to_dict() if resolved else None,  # which year's target, and why
+            "target_note": _target_note(resolved, years),
             "years": years,
-            "target_citation": rulebook.target_citation.as_dict,
+            "target_citation": resolved.source if resolved else None,
             "counting_citation": rulebook.counting_citation.as_dict,
             "by_domain": _by_domain(counted, target),
             "rows": self.rows,
             "errors": self.errors,
             "duplicates": self.duplicates,
         }
+
+
+def _target_note(resolved, years: list[int]) -> str:
+    """Which year's target the share is compared with, or why there is none."""
+    if resolved is None:
+        return "含多个年度（" + "、".join(map(str, years)) + "），不与单一年度目标比较" if years else "没有可评定的党支部"
+    if resolved.to_confirm:
+        return (f"文件没有规定{resolved.year}年度的比例目标（只规定到{resolved.year_used}年），"
+                f"按{resolved.year_used}年的目标（{resolved.shown}）比较，待确认")
+    origin = "（组织部门录入）" if resolved.basis == "staff" else ""
+    return f"{resolved.year}年度目标{resolved.shown}{origin}"
 
 
 def _by_domain(counted: list[dict], target: float | None) -> dict[str, dict[str, Any]]:
@@ -145,7 +161,8 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
             outcomes.append({"row": number, "message": "；".join(error.problems)})
             continue
         failed = evaluation.by_status(FAIL)
-        outcomes.append({
+        labels = evaluation.label
+        row = {
             "row": number,
             "name": evaluation.name or "",
             "domain": evaluation.domain,
@@ -153,10 +170,28 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
             "verdict": evaluation.verdict,
             "failing": [c.id for c in failed],
             "failing_requirements": [c.requirement for c in failed],
+            "failing_reasons": [c.reason for c in failed],
             "failing_facts": evaluation.failing_facts,
+            "failing_labels": [labels(key) for key in evaluation.failing_facts],
             "missing": list(evaluation.missing),
-        })
+            "missing_labels": [labels(key) for key in evaluation.missing],
+            "to_confirm": [_confirm_note(c.parameter) for c in evaluation.to_confirm],
+        }
+        row["reason"] = _row_reason(row)
+        outcomes.append(row)
     return outcomes
+
+
+def _confirm_note(parameter) -> str:
+    return f"{parameter.label}按{parameter.year_used}年的标准（{parameter.shown}）判断，待确认"
+
+
+def _row_reason(row: dict[str, Any]) -> str:
+    """One line saying why: what failed, what is missing, or what is to be confirmed."""
+    parts = [reason.rstrip("。") for reason in row["failing_reasons"]]
+    if row["missing_labels"]:
+        parts.append("待补充：" + "、".join(row["missing_labels"]))
+    return "；".join(parts + row["to_confirm"])
 
 
 def _count_once(result: BatchResult, row: dict[str, Any]) -> None:
@@ -173,11 +208,11 @@ def _count_once(result: BatchResult, row: dict[str, Any]) -> None:
 
 def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> str:
     target = summary["target"]
+    met = "" if target is None else "，已达到" if summary["target_met"] else "，未达到"
     lines = [
         f"共 {summary['total']} 个党支部（同名同领域同年度只计一次），符合评定条件 {summary['qualifies']} 个，"
-        f"占 {percent(summary['share'])}"
-        + (f"；年度目标 {percent(target)}以上，{'已达到' if summary['target_met'] else '未达到'}" if target is not None
-           else "；未找到对应年度目标（或含多个年度）"),
+        f"占 {percent(summary['share'])}；暂不符合 {summary['does_not_qualify']} 个，信息不全 {summary['incomplete']} 个",
+        f"年度目标：{summary['target_note']}{met}",
         "",
         "按领域：",
     ]
@@ -187,9 +222,8 @@ def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> s
     ]
     lines += ["", "明细："]
     for row in summary["rows"]:
-        detail = "；".join(row["failing_requirements"]) or ("缺少 " + "、".join(row["missing"]) if row["missing"] else "")
         lines.append(f"  第{row['row']}行 {row['name'] or '（未填名称）'}：{verdict_labels[row['verdict']]}"
-                     + (f"（{detail}）" if detail else ""))
+                     + (f"（{row['reason']}）" if row["reason"] else ""))
     for duplicate in summary["duplicates"]:
         lines.append(f"  第{duplicate['row']}行与第{duplicate['same_as_row']}行是同一党支部，只计一次")
     if summary["errors"]:
@@ -213,17 +247,20 @@ def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, s
     for item in summary["by_domain"].values():
         sheet.append([item["label"], item["total"], item["qualifies"], item["does_not_qualify"],
                       item["incomplete"], item["share"], item["target"]])
-    sheet.append(["合计", summary["total"], summary["qualifies"], None, None, summary["share"], summary["target"]])
+    sheet.append(["合计", summary["total"], summary["qualifies"], summary["does_not_qualify"], summary["incomplete"],
+                  summary["share"], summary["target"]])
     for row in sheet.iter_rows(min_row=2, min_col=6, max_col=7):
         for cell in row:
             cell.number_format = "0.0%"
+    sheet.append([])
+    sheet.append(["年度目标说明", summary["target_note"]])
     sheet.add_image(Image(str(chart)), "I2")
     details = workbook.create_sheet("明细")
-    details.append(["行号", "党支部", "领域", "年度", "结论", "未达标条件", "未达标字段", "待补充字段"])
+    details.append(["行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
     for row in summary["rows"]:
         details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], verdict_labels[row["verdict"]],
-                        "；".join(row["failing_requirements"]), "、".join(row["failing_facts"]),
-                        "、".join(row["missing"])])
+                        row["reason"], "、".join(row["failing_labels"]), "、".join(row["missing_labels"]),
+                        "；".join(row["to_confirm"])])
     errors = workbook.create_sheet("有误的行")
     errors.append(["行号", "问题"])
     for error in summary["errors"]:
@@ -250,8 +287,10 @@ def draw_chart(summary: dict[str, Any], path: Path) -> None:
     bars = axes.bar([item["label"] for item in items], [item["share"] * 100 for item in items], color="#c0392b")
     axes.bar_label(bars, labels=[f"{item['qualifies']}/{item['total']}" for item in items], padding=2)
     if summary["target"] is not None:
+        used = summary["target_parameter"]
+        note = "" if not used["to_confirm"] else f"（按{used['year_used']}年目标，待确认）"
         axes.axhline(summary["target"] * 100, color="#2c3e50", linestyle="--",
-                     label=f"年度目标 {percent(summary['target'])}")
+                     label=f"年度目标 {percent(summary['target'])}{note}")
         axes.legend(loc="upper right")
     axes.set_ylim(0, 120)
     axes.set_yticks(range(0, 101, 20))

@@ -49,10 +49,14 @@ class Words:
         if kind == "ratio":
             return percent(value)
         if isinstance(value, date):
-            return value.isoformat()
+            return chinese_date(value)
         if isinstance(value, (int, float)):
             return plain_number(value) + self.units.get(key, "")
         return str(value)
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def plain_number(value: float) -> str:
@@ -132,36 +136,34 @@ class Equals(Check):
 
 
 class Threshold(Check):
-    """A number against a fixed limit, or against a limit that depends on the year (`by_year`)."""
+    """A number against a fixed limit, or against a dated parameter (`parameters.yaml`) for the year."""
 
     TYPE = "threshold"
     FIELDS = ("fact", "op")
-    OPTIONAL = ("value", "by_year")
-    VARIABLES = frozenset({"limit", "op"})
+    OPTIONAL = ("value", "parameter")
+    VARIABLES = frozenset({"limit", "op", "standard"})
     op: str
     value: Any = None
-    by_year: dict[int, Any] | None = None
+    parameter: str | None = None
+    table: Any = None  # the rulebook's ParameterTable, for a dated limit
 
-    def _limit(self, year: int) -> Any:
-        return self.value if self.by_year is None else self.by_year.get(year)
+    def resolved(self, values, year):
+        """How the year's limit was found (a parameters.Resolved), or None for a fixed limit."""
+        if self.parameter is None:
+            return None
+        return self.table.resolve(self.parameter, year, values.get(f"parameters.{self.parameter}"))
 
     def status(self, values, year):
-        limit = self._limit(year)
-        if limit is None:
-            return UNKNOWN
+        limit = self.value if self.parameter is None else self.resolved(values, year).value
         return PASS if OPS[self.op](exact(values[self.fact]), exact(limit)) else FAIL
 
     def explain(self, values, year):
-        limit = self._limit(year)
-        if limit is None:
-            known = "、".join(
-                f"{known_year}年{self._op()}{self.words.show(self.fact, known_limit)}"
-                for known_year, known_limit in sorted(self.by_year.items())
-            )
-            return Explanation({"known": known}, "unknown_year")
-        return self._explained(
-            value=self.words.show(self.fact, values[self.fact]), limit=self.words.show(self.fact, limit), op=self._op()
-        )
+        resolved = self.resolved(values, year)
+        limit = self.value if resolved is None else resolved.value
+        standard = "" if resolved is None else self.words.messages["parameter_basis"][resolved.basis].format(
+            year=year, year_used=resolved.year_used, shown=resolved.shown, label=resolved.label)
+        return self._explained(value=self.words.show(self.fact, values[self.fact]),
+                               limit=self.words.show(self.fact, limit), op=self._op(), standard=standard)
 
 
 class Ratio(Check):
@@ -260,13 +262,13 @@ class DateAge(Check):
 
     def explain(self, values, year):
         shown = self.words.show(self.fact, values[self.fact])
-        return self._explained(value=shown, cutoff=self._cutoff(year).isoformat())
+        return self._explained(value=shown, cutoff=chinese_date(self._cutoff(year)))
 
 
 CHECKS: dict[str, type[Check]] = {cls.TYPE: cls for cls in (Equals, Threshold, Ratio, Compare, ContainsAll, DateAge)}
 
 
-def from_spec(spec: Any, words: Words) -> Check:
+def from_spec(spec: Any, words: Words, parameters: Any = None) -> Check:
     """Build a check from its YAML mapping; ValueError names what is wrong with it."""
     if not isinstance(spec, dict) or spec.get("type") not in CHECKS:
         raise ValueError(f"check.type 应为 {'/'.join(CHECKS)} 之一，收到 {spec!r}")
@@ -278,10 +280,12 @@ def from_spec(spec: Any, words: Words) -> Check:
         raise ValueError(f"{cls.TYPE} 检查缺少 {absent} 或含有多余字段 {extra}")
     if "op" in given and given["op"] not in OPS:
         raise ValueError(f"op 应为 {'、'.join(OPS)} 之一，收到 {given['op']!r}")
-    if cls is Threshold and ("value" in given) == ("by_year" in given):
-        raise ValueError("threshold 检查须有 value 或 by_year 之一")
-    if "by_year" in given:
-        given["by_year"] = {int(year): limit for year, limit in given["by_year"].items()}
+    if cls is Threshold and ("value" in given) == ("parameter" in given):
+        raise ValueError("threshold 检查须有 value 或 parameter（parameters.yaml 中的年度参数）之一")
+    if "parameter" in given:
+        if parameters is None or given["parameter"] not in parameters:
+            raise ValueError(f"parameters.yaml 中没有年度参数 {given['parameter']!r}")
+        given["table"] = parameters
     if "items" in given:
         given["items"] = tuple(given["items"])
     return cls(words, **given)

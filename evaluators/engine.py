@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Words, plain_number
+from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Threshold, Words, plain_number
+from evaluators.parameters import Resolved
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
 from evaluators.rulebook import BenefitRule, Criterion, DomainRules, NextStep, Rulebook, load_rulebook
 from zhibu.errors import BadInput
@@ -18,12 +19,14 @@ class CriterionResult:
     """One criterion's outcome. Everything but the status is read from the rule on demand, and the
     Chinese reason is only written when first read: a batch of thousands of rows needs statuses only."""
 
-    __slots__ = ("rule", "status", "missing", "_values", "_reason")
+    __slots__ = ("rule", "status", "missing", "parameter", "_values", "_reason")
 
-    def __init__(self, rule: Criterion, status: str, missing: tuple[str, ...], values: dict[str, Any]):
+    def __init__(self, rule: Criterion, status: str, missing: tuple[str, ...], values: dict[str, Any],
+                 parameter: Resolved | None = None):
         self.rule = rule
         self.status = status
         self.missing = missing  # for an unknown criterion: the absent facts that made it so
+        self.parameter = parameter  # the dated figure it is judged against, and where that figure comes from
         self._values = values
         self._reason: str | None = None
 
@@ -60,8 +63,12 @@ class CriterionResult:
 
     @property
     def parameter_citation(self) -> dict[str, str] | None:
-        parameter = self.rule.parameter_citation
-        return parameter.as_dict if parameter else None
+        return self.parameter.source if self.parameter else None
+
+    @property
+    def to_confirm(self) -> bool:
+        """Judged against another year's figure: the verdict holds once the year's own figure is confirmed."""
+        return self.parameter is not None and self.parameter.to_confirm and self.status in (PASS, FAIL)
 
     @property
     def reason(self) -> str:
@@ -85,8 +92,10 @@ class CriterionResult:
             "citation": dict(self.citation),
             "missing": list(self.missing),
         }
-        if self.parameter_citation:
-            data["parameter_citation"] = dict(self.parameter_citation)
+        if self.parameter:
+            data["parameter"] = self.parameter.to_dict()
+            if self.parameter_citation:
+                data["parameter_citation"] = dict(self.parameter_citation)
         return data
 
 
@@ -96,11 +105,13 @@ class Benefit(NamedTuple):
     text: str
     citation: dict[str, str]
     also_cited: tuple[dict[str, str], ...] = ()
-    amount_yuan: dict[str, float] | None = None  # {"low", "high"} when the base amount is known
+    amount_yuan: dict[str, float] | None = None  # {"low", "high"}: an estimate, when the base amount is known
     amount_text: str | None = None
+    short: str = ""  # one line, the clause's figures first
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"id": self.id, "title": self.title, "text": self.text, "citation": dict(self.citation),
+        data = {"id": self.id, "title": self.title, "text": self.text, "short": self.short,
+                "citation": dict(self.citation),
                 "also_cited": [dict(citation) for citation in self.also_cited]}
         if self.amount_yuan:
             data["amount_yuan"] = self.amount_yuan
@@ -114,7 +125,7 @@ class Evaluation:
     domain: str
     year: int
     verdict: str
-    verdict_label: str
+    verdict_label: str  # with the count of items to confirm, e.g. 符合评定条件（1项待确认）
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...]
     _rules: DomainRules = field(repr=False, compare=False)
@@ -138,8 +149,21 @@ class Evaluation:
         """Missing key → the self-check question that asks for it."""
         return {key: self._rules.facts[key].prompt or "" for key in self.missing if key in self._rules.facts}
 
+    def label(self, key: str) -> str:
+        """The Chinese name of a profile key."""
+        return self._rules.words.label(key)
+
     def by_status(self, status: str) -> list[CriterionResult]:
         return [result for result in self.criteria if result.status == status]
+
+    @property
+    def to_confirm(self) -> list[CriterionResult]:
+        """Criteria judged against another year's figure (the year has none in the texts)."""
+        return [result for result in self.criteria if result.to_confirm]
+
+    def to_confirm_texts(self) -> list[str]:
+        templates = self._rules.words.messages["to_confirm"]
+        return [templates[result.parameter.basis].format(**result.parameter._asdict()) for result in self.to_confirm]
 
     @property
     def failing_facts(self) -> list[str]:
@@ -157,6 +181,11 @@ class Evaluation:
             "missing": list(self.missing),
             "failing_facts": self.failing_facts,
             "counts": {status: len(self.by_status(status)) for status in (PASS, FAIL, UNKNOWN, NOT_APPLICABLE)},
+            "to_confirm": [
+                {"criterion": result.id, "parameter": result.parameter.name, "year_used": result.parameter.year_used,
+                 "basis": result.parameter.basis, "text": text}
+                for result, text in zip(self.to_confirm, self.to_confirm_texts())
+            ],
             "benefits": [benefit.to_dict() for benefit in self.benefits],
             "next_step": self.next_step,
         }
@@ -177,17 +206,22 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
         values = validate_profile(profile)
     except InvalidProfile as error:
         raise ProfileError(problem_lines(error, rulebook)) from None
+    _check_parameter_names(values, rulebook)
     rules = rulebook.domain(values["domain"])
     results = tuple([_judge(criterion, values) for criterion in rules.criteria])
     statuses = {result.status for result in results}
     verdict = DOES_NOT_QUALIFY if FAIL in statuses else INCOMPLETE if UNKNOWN in statuses else QUALIFIES
     missing = tuple(dict.fromkeys(key for result in results for key in result.missing))
+    to_confirm = sum(result.to_confirm for result in results)
+    label = rulebook.verdict_labels[verdict]
+    if verdict == QUALIFIES and to_confirm:
+        label = rulebook.verdict_labels["qualifies_to_confirm"].format(count=to_confirm)
     return Evaluation(
         name=values.get("name"),
         domain=values["domain"],
         year=values["year"],
         verdict=verdict,
-        verdict_label=rulebook.verdict_labels[verdict],
+        verdict_label=label,
         criteria=results,
         missing=missing,
         _rules=rules,
@@ -204,16 +238,28 @@ def problem_lines(error: InvalidProfile, rulebook: Rulebook) -> list[str]:
     ]
 
 
+def _check_parameter_names(values: dict[str, Any], rulebook: Rulebook) -> None:
+    """A profile may give only the yearly standards its own domain is judged with."""
+    given = [key.removeprefix("parameters.") for key in values if key.startswith("parameters.")]
+    allowed = {parameter.name: parameter.label for parameter in rulebook.parameters.for_domain(values["domain"])}
+    unknown = [name for name in given if name not in allowed]
+    if unknown:
+        choices = "、".join(f"{name}（{label}）" for name, label in allowed.items()) or "无（本领域没有按年度变化的标准）"
+        raise ProfileError([f"parameters.{name} 不是本领域的年度标准，可填：{choices}" for name in unknown])
+
+
 def _judge(criterion: Criterion, values: dict[str, Any]) -> CriterionResult:
     when = criterion.when
     if when and when.fact in values and values[when.fact] != when.equals:
         return CriterionResult(criterion, NOT_APPLICABLE, (), values)
+    check = criterion.check
+    parameter = check.resolved(values, values["year"]) if isinstance(check, Threshold) else None
     if not values.keys() >= criterion.needed_keys:
         if criterion.missing_is_not_applicable and _holds(criterion.missing_when, values):
             return CriterionResult(criterion, NOT_APPLICABLE, (), values)
         absent = tuple(key for key in criterion.needs if key not in values)
-        return CriterionResult(criterion, UNKNOWN, absent, values)
-    return CriterionResult(criterion, criterion.check.status(values, values["year"]), (), values)
+        return CriterionResult(criterion, UNKNOWN, absent, values, parameter)
+    return CriterionResult(criterion, check.status(values, values["year"]), (), values, parameter)
 
 
 def _reason(criterion: Criterion, status: str, missing: tuple[str, ...], values: dict[str, Any]) -> str:
@@ -245,9 +291,9 @@ def _benefit(rule: BenefitRule, values: dict[str, Any], words: Words) -> Benefit
     first, *others = (citation.as_dict for citation in rule.citations)
     base = values.get(rule.amount_of) if rule.amount_of else None
     if base is None:
-        return Benefit(rule.id, rule.title, rule.text, first, tuple(others))
-    low, high = (round(base * share, 2) for share in rule.amount_shares)
+        return Benefit(rule.id, rule.title, rule.text, first, tuple(others), short=rule.short)
+    low, high = (round(base * share, 2) for share in rule.amount_shares)  # an estimate; the 党委 sets the amount
     text = rule.amount_text.format(
         base=words.show(rule.amount_of, base), low=plain_number(low) + "元", high=plain_number(high) + "元"
     )
-    return Benefit(rule.id, rule.title, rule.text, first, tuple(others), {"low": low, "high": high}, text)
+    return Benefit(rule.id, rule.title, rule.text, first, tuple(others), {"low": low, "high": high}, text, rule.short)

@@ -1,34 +1,64 @@
-"""The Chinese human report of one evaluation (used by `zhibu check` and by the chat bot)."""
+"""The Chinese reports of one evaluation (used by `zhibu check` and by the chat bot).
+
+`render_report` is phone-sized: the verdict, what is to be confirmed, each failed criterion with its
+reason, clause and remedy, each unknown one on one line with what to find out, passed items as a count,
+the benefits in one line each (the clause's figures first) and the next step. `render_details` is the
+long form the user may ask for: every criterion with its reason and clause, the benefits with their clauses.
+"""
 
 from __future__ import annotations
+
+import re
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
 from evaluators.engine import CriterionResult, Evaluation
 from evaluators.profile import DOMAINS
 
 _CHINESE_NUMBERS = "一二三四五六七八九十"
+# The corpus keeps the PDF's half-width punctuation; quotes are shown with Chinese punctuation.
+_HALF_TO_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"})
+_FULL_STOP = re.compile(r"(?<!\d)\.")  # after a digit it is a decimal point or a list number ("1.")
+
+
+def chinese_punctuation(text: str) -> str:
+    return _FULL_STOP.sub("。", text.translate(_HALF_TO_FULL))
 
 
 def cite(citation: dict[str, str]) -> str:
     """《文件》（文号）章节：“原文”"""
     number = f"（{citation['doc_number']}）" if citation.get("doc_number") else ""
-    return f"《{citation['document']}》{number}{citation['section']}：“{citation['quote']}”"
+    section = chinese_punctuation(citation.get("section") or "")
+    quote = f"：“{chinese_punctuation(citation['quote'])}”" if citation.get("quote") else ""
+    return f"《{citation['document']}》{number}{section}{quote}"
+
+
+def source(citation: dict[str, str]) -> str:
+    """《文件》章节, without the quote: for one-line references."""
+    return f"《{citation['document']}》{chinese_punctuation(citation.get('section') or '')}"
+
+
+def _heading(evaluation: Evaluation) -> list[str]:
+    name = evaluation.name or "本党支部"
+    return [f"【“最强党支部”自查】{name}（{DOMAINS[evaluation.domain]} · {evaluation.year}年度）",
+            f"结论：{evaluation.verdict_label}"]
+
+
+def _counts(evaluation: Evaluation) -> str:
+    counts = {status: len(evaluation.by_status(status)) for status in (PASS, FAIL, UNKNOWN, NOT_APPLICABLE)}
+    parts = [f"已达标 {counts[PASS]} 项"]
+    parts += [f"{label} {counts[status]} 项" for status, label in
+              ((FAIL, "未达标"), (UNKNOWN, "待补充"), (NOT_APPLICABLE, "不适用")) if counts[status]]
+    return "，".join(parts) + "。"
 
 
 def render_report(evaluation: Evaluation) -> str:
-    name = evaluation.name or "本党支部"
-    counts = {status: len(evaluation.by_status(status)) for status in (FAIL, UNKNOWN, PASS, NOT_APPLICABLE)}
-    lines = [
-        f"【“最强党支部”自查】{name}（{DOMAINS[evaluation.domain]} · {evaluation.year}年度）",
-        f"结论：{evaluation.verdict_label}"
-        f"（未达标 {counts[FAIL]} 项，待补充 {counts[UNKNOWN]} 项，已达标 {counts[PASS]} 项，不适用 {counts[NOT_APPLICABLE]} 项）",
-    ]
+    lines = _heading(evaluation) + [_counts(evaluation)]
     sections = [
-        ("未达标", [_criterion_block(result) for result in evaluation.by_status(FAIL)]),
-        ("待补充", [_criterion_block(result, evaluation.missing_prompts) for result in evaluation.by_status(UNKNOWN)]),
-        ("已达标与不适用", _passes(evaluation)),
-        ("评定后可享受的激励保障", [_benefit_block(benefit) for benefit in evaluation.benefits]),
-        ("下一步", [[evaluation.next_step["text"], f"依据：{cite(evaluation.next_step['citation'])}"]]),
+        ("待确认", [[f"！ {text}"] for text in evaluation.to_confirm_texts()]),
+        ("未达标", [_failed_block(result) for result in evaluation.by_status(FAIL)]),
+        ("待补充（弄清后重新自查）", [[_unknown_line(result)] for result in evaluation.by_status(UNKNOWN)]),
+        ("评定后可享受的激励保障（由上级党委评定后落实）", [_benefit_lines(benefit) for benefit in evaluation.benefits]),
+        ("下一步", [[evaluation.next_step["text"]]]),
     ]
     for number, (title, blocks) in enumerate((s for s in sections if s[1]), start=0):
         lines += ["", f"{_CHINESE_NUMBERS[number]}、{title}"]
@@ -37,31 +67,41 @@ def render_report(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def _criterion_block(result: CriterionResult, prompts: dict[str, str] | None = None) -> list[str]:
-    block = [f"✗ {result.requirement}" if result.status == FAIL else f"？ {result.requirement}",
-             f"  原因：{result.reason}"]
-    for key in result.missing:
-        block.append(f"  请补充：{(prompts or {}).get(key) or key}（{key}）")
-    block.append(f"  依据：{cite(result.citation)}")
-    if result.parameter_citation:
-        block.append(f"  年度要求依据：{cite(result.parameter_citation)}")
-    block.append(f"  建议：{result.remedy}")
-    return block
+def _failed_block(result: CriterionResult) -> list[str]:
+    return [f"✗ {result.requirement}", f"  原因：{result.reason}", f"  依据：{cite(result.citation)}",
+            f"  建议：{result.remedy}"]
 
 
-def _passes(evaluation: Evaluation) -> list[list[str]]:
-    passed = evaluation.by_status(PASS)
-    not_applicable = evaluation.by_status(NOT_APPLICABLE)
-    blocks = []
-    if passed:
-        blocks.append([f"✓ 已达标 {len(passed)} 项：" + "；".join(result.requirement for result in passed)])
-    blocks += [[f"－ 不适用：{result.reason}"] for result in not_applicable]
-    return blocks
+def _unknown_line(result: CriterionResult) -> str:
+    words = result.rule.check.words
+    missing = "、".join(f"「{words.label(key)}」" for key in result.missing)
+    return f"？ {result.requirement}——待补充：{missing}" if missing else f"？ {result.reason}"
 
 
-def _benefit_block(benefit) -> list[str]:
-    block = [f"• {benefit.title}：{benefit.text}"]
+def _benefit_lines(benefit) -> list[str]:
+    lines = [f"• {benefit.short or benefit.title}"]
     if benefit.amount_text:
-        block.append(f"  {benefit.amount_text}")
-    block.append(f"  依据：{cite(benefit.citation)}")
-    return block
+        lines.append(f"  {benefit.amount_text}")
+    return lines
+
+
+def render_details(evaluation: Evaluation) -> str:
+    """Every criterion with its reason and clause, then the benefits with theirs: the report's long form."""
+    lines = _heading(evaluation) + [_counts(evaluation)]
+    marks = {PASS: "✓", FAIL: "✗", UNKNOWN: "？", NOT_APPLICABLE: "－"}
+    for status, title in ((FAIL, "未达标"), (UNKNOWN, "待补充"), (PASS, "已达标"), (NOT_APPLICABLE, "不适用")):
+        results = evaluation.by_status(status)
+        if results:
+            lines += ["", f"【{title}】"]
+        for result in results:
+            lines += [f"{marks[status]} {result.requirement}", f"  {result.reason}",
+                      f"  依据：{cite(result.citation)}"]
+            if result.parameter and result.parameter.source:
+                lines.append(f"  {result.parameter.year_used}年标准的依据：{cite(result.parameter.source)}")
+    if evaluation.benefits:
+        lines += ["", "【评定后可享受的激励保障】"]
+        for benefit in evaluation.benefits:
+            lines += [f"• {benefit.title}：{benefit.text}"] + ([f"  {benefit.amount_text}"] if benefit.amount_text else [])
+            lines.append(f"  依据：{cite(benefit.citation)}")
+    lines += ["", "【下一步】", evaluation.next_step["text"], f"依据：{cite(evaluation.next_step['citation'])}"]
+    return "\n".join(lines)

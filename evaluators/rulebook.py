@@ -1,8 +1,8 @@
 """Load the rulebook (`evaluators/rules/*.yaml`) into plain objects the engine runs.
 
 Files: `sources.yaml` (documents and quoted clauses), `common.yaml` (messages, common facts and criteria),
-one `<domain>.yaml` per domain (附件2), `outcomes.yaml` (verdict labels, yearly targets, benefits,
-next steps). A domain file is read only when that domain is first evaluated, so a single `zhibu check`
+one `<domain>.yaml` per domain (附件2), `parameters.yaml` (dated figures: yearly targets, the 嘎查村
+income standard), `outcomes.yaml` (verdict labels, benefits, next steps). A domain file is read only when that domain is first evaluated, so a single `zhibu check`
 parses four small files. `ZHIBU_RULES_DIR` points the loader at another folder (tests, drafts).
 """
 
@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from evaluators.checks import Check, Words, from_spec
+from evaluators.parameters import KINDS, DatedValue, Parameter, ParameterTable, staff_file
 from evaluators.profile import DOMAINS, ask_as, contract_fields
 
 RULES_DIR = Path(__file__).with_name("rules")
@@ -58,6 +59,10 @@ class FactSpec(NamedTuple):
     unit: str = ""
     prompt: str | None = None
     ask_domains: tuple[str, ...] | None = None
+    yes_value: bool = True  # what a “是” records: False when the question asks about the bad thing
+    yes_text: str = ""  # the recorded meaning in words (“没有此类问题”)
+    no_text: str = ""
+    hint: str = ""  # how to answer, when the kind's default hint does not fit (a rank: “第2名”)
 
 
 class Condition(NamedTuple):
@@ -76,7 +81,6 @@ class Criterion:
     when: Condition | None = None
     missing_is_not_applicable: bool = False
     missing_when: Condition | None = None  # ...only when this holds (e.g. social_review_exempt)
-    parameter_citation: Citation | None = None
 
     @cached_property
     def needs(self) -> tuple[str, ...]:
@@ -100,6 +104,7 @@ class BenefitRule(NamedTuple):
     id: str
     title: str
     text: str
+    short: str  # one line for the phone-sized report
     citations: tuple[Citation, ...]
     domains: tuple[str, ...] | None = None
     amount_of: str | None = None
@@ -153,10 +158,8 @@ class Rulebook:
         self._domains: dict[str, DomainRules] = {}
         problems: list[str] = []
         self.citations = {cid: self._citation(cid, spec, problems) for cid, spec in sources.get("clauses", {}).items()}
-        targets = outcomes["targets"]
-        self.target_shares: dict[int, float] = {int(y): float(s) for y, s in targets["share_by_year"].items()}
-        self.target_citation = self._cite(targets["clause"], "outcomes.targets", problems)
-        self.counting_citation = self._cite(targets["counting_clause"], "outcomes.targets", problems)
+        self.parameters = ParameterTable(self._parameters(_read(directory / "parameters.yaml"), problems), staff_file)
+        self.counting_citation = self._cite(outcomes["targets"]["counting_clause"], "outcomes.targets", problems)
         self.next_steps = {
             verdict: NextStep(
                 step["text"], tuple(self._cite(clause, f"next_steps.{verdict}", problems) for clause in step["clauses"])
@@ -180,13 +183,33 @@ class Rulebook:
             problems.append(f"{where}: 引用了不存在的条款 {clause_id!r}")
         return citation
 
+    def _parameters(self, spec: dict, problems: list[str]) -> dict[str, Parameter]:
+        parameters = {}
+        self.parameter_clauses = {value.get("clause") for item in spec.values() if isinstance(item, dict)
+                                  for value in item.get("values") or []}
+        for name, item in spec.items():
+            where = f"parameters.yaml {name}"
+            if not isinstance(item, dict) or item.get("kind") not in KINDS or not item.get("values"):
+                problems.append(f"{where}: 须有 label、kind（{'/'.join(KINDS)}）、wording、values")
+                continue
+            values = tuple(
+                DatedValue(int(value["from"]), int(value.get("until", value["from"])), value["value"],
+                           citation.as_dict)
+                for value in item["values"]
+                if (citation := self._cite(value.get("clause"), where, problems))
+            )
+            parameters[name] = Parameter(name, item["label"], item["kind"], item["wording"],
+                                         tuple(item.get("domains") or ()), values)
+        return parameters
+
+    def target_share(self, year: int):
+        """The yearly qualifying-share target as a `Resolved` (another year's figure when `year` has none)."""
+        return self.parameters.resolve("targets.share", year)
+
     def domain(self, domain: str) -> DomainRules:
         if domain not in self._domains:
             self._domains[domain] = self._compile(domain)
         return self._domains[domain]
-
-    def target_share(self, year: int) -> float | None:
-        return self.target_shares.get(year)
 
     def _compile(self, domain: str) -> DomainRules:
         spec = _read(self.directory / f"{domain}.yaml")
@@ -195,7 +218,9 @@ class Rulebook:
             problems.append(f"{domain}.yaml: domain 应为 {domain}")
         facts = {
             key: FactSpec(label=item.get("label", ""), unit=item.get("unit", ""), prompt=item.get("prompt"),
-                          ask_domains=tuple(item["ask_domains"]) if "ask_domains" in item else None)
+                          ask_domains=tuple(item["ask_domains"]) if "ask_domains" in item else None,
+                          yes_value=item.get("yes_value", True), yes_text=item.get("yes_text", ""),
+                          no_text=item.get("no_text", ""), hint=item.get("hint", ""))
             for source in (self._common, spec, self._outcomes)
             for key, item in (source.get("facts") or {}).items()
         }
@@ -228,14 +253,13 @@ class Rulebook:
             problems.append(f"{where}: 须有 {', '.join(required)}")
             return None
         try:
-            check = from_spec(item["check"], words)
+            check = from_spec(item["check"], words, self.parameters)
         except (ValueError, TypeError) as error:
             problems.append(f"{where}: {error}")
             return None
         if_missing = item.get("if_missing") or {}
         if if_missing and if_missing.get("status") != "not_applicable":
             problems.append(f"{where}: if_missing.status 只能是 not_applicable")
-        parameter = item.get("parameter_clause")
         try:
             when, missing_when = _condition(item.get("when")), _condition(if_missing.get("when"))
         except (KeyError, TypeError, AttributeError):
@@ -251,7 +275,6 @@ class Rulebook:
             when=when,
             missing_is_not_applicable=bool(if_missing),
             missing_when=missing_when,
-            parameter_citation=self._cite(parameter, where, problems) if parameter else None,
         )
 
     def _benefit(self, item: dict, problems: list[str]) -> BenefitRule:
@@ -261,6 +284,7 @@ class Rulebook:
             id=item["id"],
             title=item["title"],
             text=item["text"],
+            short=item.get("short") or item["title"],
             citations=tuple(self._cite(clause, where, problems) for clause in item["clauses"]),
             domains=tuple(item["domains"]) if "domains" in item else None,
             amount_of=amount.get("of"),

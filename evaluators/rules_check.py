@@ -3,24 +3,28 @@
 - every quoted clause stands in its document's text (both sides through `normalize_for_match`);
 - document titles and numbers match the corpus metadata;
 - every contract key of every domain is read by some rule, and every key a rule reads is a contract key;
-- every key has a Chinese label and a self-check question; every text template uses known variables;
+- every key has a Chinese label and a self-check question, yes/no questions ask plainly (never “是否没有…”)
+  and carry the words for each recorded answer; every text template uses known variables;
 - criterion ids are unique, every clause is cited somewhere.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
 import yaml
 
 from evaluators.checks import COMMON_VARIABLES
-from evaluators.profile import DOMAINS, EXTRA_KEYS, IDENTITY_KEYS, contract_fields
+from evaluators.profile import DOMAINS, EXTRA_KEYS, IDENTITY_KEYS, ask_as, contract_fields
 from evaluators.rulebook import DomainRules, Rulebook, RulebookError, load_rulebook
 from ingest.clean import normalize_for_match
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "corpus"
 _UNKNOWN_VARIABLES = frozenset({"requirement", "missing"})
+# A yes/no question asked in the negative makes an honest “没有” record the opposite (issue: 两委 “是否确实没有…”).
+NEGATED_QUESTION = re.compile(r"是否(确实|真的)?(没有|未|不|无)|有没有不|是不是没")
 
 
 def check_rulebook(rulebook_dir: Path | None = None, corpus_dir: Path = CORPUS_DIR) -> tuple[list[str], dict]:
@@ -80,11 +84,11 @@ def _quote_problems(rulebook: Rulebook, corpus_dir: Path) -> list[str]:
 
 
 def _unused_clauses(rulebook: Rulebook, domains: dict[str, DomainRules]) -> list[str]:
-    used = {rulebook.target_citation.clause_id, rulebook.counting_citation.clause_id}
+    used = {rulebook.counting_citation.clause_id} | rulebook.parameter_clauses
     used |= {citation.clause_id for step in rulebook.next_steps.values() for citation in step.citations}
     for rules in domains.values():
         for criterion in rules.criteria:
-            used |= {c.clause_id for c in (criterion.citation, criterion.parameter_citation) if c}
+            used.add(criterion.citation.clause_id)
         used |= {citation.clause_id for benefit in rules.benefits for citation in benefit.citations}
     return [f"条款 {clause_id}: 没有任何规则引用" for clause_id in rulebook.citations if clause_id not in used]
 
@@ -103,6 +107,10 @@ def _key_problems(domain: str, rules: DomainRules) -> list[str]:
         spec = rules.facts.get(key)
         if spec is None or not spec.label or not spec.prompt:
             problems.append(f"{domain}: 档案字段 {key} 缺少 label 或 prompt（自查提问）")
+        elif ask_as(contract[key]).kind == "bool" and not (spec.yes_text and spec.no_text):
+            problems.append(f"{domain}: 是非题 {key} 缺少 yes_text / no_text（回答后确认记下的意思）")
+        if spec and spec.prompt and NEGATED_QUESTION.search(spec.prompt):
+            problems.append(f"{domain}: {key} 的提问是否定问法（“是否没有/是否未…”），请直接问问题本身：{spec.prompt}")
     ids = [criterion.id for criterion in rules.criteria]
     problems += [f"{domain}: 评定条件 id {i} 重复" for i in sorted({i for i in ids if ids.count(i) > 1})]
     return problems

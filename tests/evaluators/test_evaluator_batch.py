@@ -89,12 +89,16 @@ def test_xlsx_batch_and_report(tmp_path):
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["汇总", "明细", "有误的行"]
     assert [cell.value for cell in workbook["汇总"][2]][:3] == ["嘎查村", 2, 1]
-    assert [cell.value for cell in workbook["明细"][3]][4:7] == ["暂不符合评定条件", "年度“十星级”评定获得8星以上", "facts.stars"]
+    total = next(row for row in workbook["汇总"].iter_rows(values_only=True) if row[0] == "合计")
+    assert total[:5] == ("合计", 3, 2, 1, 0) and None not in total[:7]  # every column of the totals row filled
+    # 明细 names what failed (with the branch's own figure) and the fields in Chinese, not the requirement and keys
+    assert [cell.value for cell in workbook["明细"][3]][4:7] == [
+        "暂不符合评定条件", "年度“十星级”评定获得7星，未达到8星以上", "年度“十星级”评定星数"]
     assert workbook["有误的行"].cell(row=2, column=1).value == 4
     assert len(workbook["汇总"]._images) == 1
     text = render_summary(summary, labels)
-    assert "年度目标 30%以上，已达到" in text and "第4行" in text
-    assert "第2行 巴彦嘎查党支部：暂不符合评定条件（年度“十星级”评定获得8星以上）" in text
+    assert "年度目标：2021年度目标30%以上，已达到" in text and "第4行" in text
+    assert "第2行 巴彦嘎查党支部：暂不符合评定条件（年度“十星级”评定获得7星，未达到8星以上）" in text
 
 
 def test_blank_rows_keep_their_numbers(tmp_path):
@@ -110,7 +114,21 @@ def test_mixed_years_have_no_single_target(tmp_path):
     rows[2]["year"] = 2022
     summary = run_batch_file(write_csv(tmp_path / "b.csv", rows)).summary()
     assert summary["target"] is None and summary["years"] == [2021, 2022]
+    assert summary["target_note"] == "含多个年度（2021、2022），不与单一年度目标比较"
 
+
+def test_a_year_after_the_texts_uses_the_latest_documented_target_and_says_so(tmp_path):
+    rows = [row | {"year": 2026} for row in sample_rows()[:3]]
+    summary = run_batch_file(write_csv(tmp_path / "b.csv", rows)).summary()
+    assert summary["target"] == 0.5
+    assert summary["target_parameter"]["year_used"] == 2023
+    assert summary["target_parameter"]["basis"] == "latest_documented"
+    assert "没有规定2026年度的比例目标" in summary["target_note"] and "按2023年的目标（50%以上）" in summary["target_note"]
+    village = summary["rows"][0]  # a compliant 嘎查村: qualifies, with the income standard to be confirmed
+    assert village["verdict"] == "qualifies"
+    assert village["reason"] == "嘎查村集体经济年经营性收入标准按2021年的标准（超过5万元）判断，待确认"
+    text = render_summary(summary, load_rulebook().verdict_labels)
+    assert "年度目标：文件没有规定2026年度的比例目标" in text
 
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("missing.csv", None, "找不到文件"),

@@ -44,6 +44,13 @@ def test_yaml_case(base, case):
     statuses = {result.id: result.status for result in evaluation.criteria}
     for criterion, status in (expect.get("criteria") or {}).items():
         assert statuses[criterion] == status
+    if "verdict_label" in expect:
+        assert evaluation.verdict_label == expect["verdict_label"]
+    if "to_confirm" in expect:
+        assert [result.id for result in evaluation.to_confirm] == expect["to_confirm"]
+    if "parameter" in expect:  # which year's standard the dated criterion used, and on what basis
+        (used,) = [result.parameter for result in evaluation.criteria if result.parameter]
+        assert {key: getattr(used, key) for key in expect["parameter"]} == expect["parameter"]
     if "benefits" in expect:
         assert [benefit.id for benefit in evaluation.benefits] == expect["benefits"]
     if "bonus_yuan" in expect:

@@ -29,7 +29,7 @@ def test_more_excellent_than_reviewing_names_both_keys_in_chinese():
         ("facts.stars", 11, "facts.stars (年度“十星级”评定星数) 不能大于 10"),
         ("facts.stars", "很多", "facts.stars (年度“十星级”评定星数) 应为整数"),
         ("weak_and_lax", "也许", "weak_and_lax (是否被列为软弱涣散党支部) 应为 是/否"),
-        ("founded_on", "去年", "founded_on (组建日期) “去年”不是有效日期"),
+        ("founded_on", "前些年", "founded_on (组建日期) “前些年”不是有效日期"),
         ("org_rating", "很好", "org_rating (组织评定等次) 取值无效，可选：excellent（优秀）"),
         ("year", 1990, "year (评定年度) 不能小于 2000"),
     ],

@@ -104,7 +104,7 @@ def breaking_value(check, values: dict):
             return not check.value
         return next(v for v, _ in check.words.kinds[check.fact].choices if v != check.value)
     if isinstance(check, Threshold):
-        limit = check.value if check.by_year is None else check.by_year.get(values["year"])
+        limit = check.value if check.parameter is None else check.resolved(values, values["year"]).value
         step = {">=": -1, ">": 0, "<=": 1, "<": 0, "==": 1}[check.op]
         broken = limit + step
         return broken if broken >= 0 else None

@@ -9,6 +9,7 @@ from evaluator_helpers import passing_profile
 
 from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, questions_for, verdict_settled
 from evaluators.profile import contract_fields
+from evaluators.report import chinese_punctuation
 from zhibu.errors import BadInput
 
 
@@ -28,9 +29,10 @@ def test_every_profile_key_is_asked_with_its_clause(domain):
     assert asked == expected
     assert [q.key for q in questions][:2] == ["founded_on", "weak_and_lax"]  # common questions first
     for question in questions:
-        assert question.prompt and question.citation["quote"] in question.help
+        assert question.prompt and chinese_punctuation(question.citation["quote"]) in question.help
         assert question.kind in {"bool", "int", "number", "ratio", "date", "enum", "multi"}
         assert bool(question.choices) == (question.kind in {"enum", "multi"})
+        assert question.hint
 
 
 def test_conditional_questions():
@@ -84,7 +86,7 @@ def test_parse_ratio(text, value):
         ("members_reviewing", "2.5", "不是整数"),
         ("facts.stars", "11", "不能大于10星"),
         ("facts.collective_income_yuan", "很多", "不是有效的数字"),
-        ("founded_on", "2015-13-01", "请按 YYYY-MM-DD 填写"),
+        ("founded_on", "2015-13-01", "不是有效的日期。请写日期，如“2015年6月1日”"),
         ("org_rating", "特别好", "不是可选项"),
     ],
 )

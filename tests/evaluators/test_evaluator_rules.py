@@ -81,10 +81,14 @@ def test_every_criterion_cites_a_clause_and_gives_a_remedy():
             assert criterion.citation.quote and criterion.citation.section and criterion.remedy
 
 
-def test_dated_parameters_are_data():
-    rules = load_rulebook().domain("gacha_village")
-    income = next(c for c in rules.criteria if c.id == "gacha_village.collective_income")
-    assert income.check.op == ">" and income.check.by_year == {2021: 50000}
-    assert load_rulebook().target_shares == {2020: 0.2, 2021: 0.3, 2022: 0.4, 2023: 0.5}
-    spec = yaml.safe_load((RULES_DIR / "outcomes.yaml").read_text(encoding="utf-8"))
-    assert spec["targets"]["clause"] == "wg.3.2"
+def test_dated_parameters_are_data_with_their_clause():
+    rulebook = load_rulebook()
+    income = next(c for c in rulebook.domain("gacha_village").criteria if c.id == "gacha_village.collective_income")
+    assert income.check.op == ">" and income.check.parameter == "gacha_village.collective_income"
+    spec = yaml.safe_load((RULES_DIR / "parameters.yaml").read_text(encoding="utf-8"))
+    assert {value["from"]: value["value"] for value in spec["targets.share"]["values"]} == {
+        2020: 0.2, 2021: 0.3, 2022: 0.4, 2023: 0.5}
+    assert {value["clause"] for value in spec["targets.share"]["values"]} == {"wg.3.2"}
+    assert [(v.start, v.end, v.value) for v in rulebook.parameters.values("gacha_village.collective_income")] == [
+        (2021, 2021, 50000)]
+    assert "2021年" in rulebook.parameters.values("gacha_village.collective_income")[0].source["quote"]
