@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from evaluator_helpers import passing_profile
 
 from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, questions_for, verdict_settled
 from evaluators.profile import contract_fields
+from evaluators.rulebook import load_rulebook
 from evaluators.report import chinese_punctuation
 from zhibu.errors import BadInput
 
@@ -123,3 +125,190 @@ def test_verdict_settled_once_something_fails():
 def test_unknown_domain_for_questions():
     with pytest.raises(BadInput, match="未知领域"):
         questions_for("village")
+
+
+# —— Reaching every question in one pass, and a compliant branch reaching 符合 through the question API ——
+
+
+def _one_pass(questions, answer_for) -> dict:
+    """Ask in order, once, as the chat does: a question is asked if it applies to the answers so far."""
+    answers: dict = {}
+    for question in questions:
+        if question.applies(answers):
+            answers[question.key] = answer_for(question)
+    return answers
+
+
+def _sample_answer(question, chosen: dict):
+    if question.key in chosen:
+        return chosen[question.key]
+    return {"bool": True, "int": 3, "number": 100000, "ratio": 0.5, "date": date(2015, 6, 1),
+            "enum": question.choices[0][0] if question.choices else None,
+            "multi": [value for value, _ in question.choices]}[question.kind]
+
+
+def _branch_values(question) -> list:
+    if question.kind == "enum":
+        return [value for value, _ in question.choices]
+    return [True, False] if question.kind == "bool" else [_sample_answer(question, {})]
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("year", [2021, 2026])
+def test_every_fact_a_rule_reads_is_reachable_in_one_pass(domain, year):
+    """For every domain, each key a criterion reads is asked by some answer sequence (the answers other
+    questions depend on take each of their values); one pass from the top is enough (dependency order)."""
+    import itertools
+
+    questions = questions_for(domain, year)
+    depended = [q for q in questions if any(q.key in other.depends_on for other in questions)]
+    reached: set[str] = set()
+    for values in itertools.product(*(_branch_values(q) for q in depended)):
+        chosen = {q.key: value for q, value in zip(depended, values)}
+        reached |= set(_one_pass(questions, lambda question: _sample_answer(question, chosen)))
+    rules = load_rulebook().domain(domain)
+    read = {key for criterion in rules.criteria for key in criterion.reads}
+    if domain != "government_organ":
+        read.discard("social_review_exempt")  # only 机关党支部 may skip the social review; elsewhere it is 否
+    assert read <= reached, sorted(read - reached)
+    asked = {q.key for q in questions}
+    for question in questions:  # and nothing is asked before what it depends on
+        earlier = {q.key for q in questions[:questions.index(question)]}
+        assert set(question.depends_on) & asked <= earlier, question.key
+
+
+def _typed(question, value) -> str:
+    """How a secretary would type the compliant value."""
+    if question.kind == "bool":
+        return "是" if value == question.yes_value else "没有" if question.yes_value is False else "否"
+    if question.kind == "date":
+        return f"{value.year}年{value.month}月{value.day}日"
+    if question.kind == "ratio":
+        return f"{value * 100:g}%"
+    labels = dict(question.choices)
+    if question.kind == "enum":
+        return labels[value]
+    if question.kind == "multi":
+        return "、".join(labels[item] for item in value)
+    return f"{value}{question.unit}"
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("year", [2021, 2023, 2026])
+def test_a_compliant_branch_answering_every_question_qualifies(domain, year):
+    profile = evaluate(passing_profile(domain) | {"year": year})  # the same branch, as a validated profile
+    values = profile._values
+    answers = {}
+    for question in questions_for(domain, year):
+        if question.applies(answers):
+            value = values.get(question.key)
+            if value is None and question.key == "founded_on":
+                value = date(2015, 6, 1)
+            text = "不确定" if value is None else _typed(question, value)
+            answers[question.key] = parse_answer(question, text, answers)
+    evaluation = evaluate(profile_from_answers(domain, year, answers))
+    assert evaluation.verdict == "qualifies", [(c.id, c.status) for c in evaluation.criteria]
+    assert evaluation.missing == ()
+    confirm = [result.id for result in evaluation.to_confirm]
+    assert confirm == (["gacha_village.collective_income"] if domain == "gacha_village" and year != 2021 else [])
+
+
+def test_a_year_without_a_figure_asks_for_the_one_the_superiors_announced():
+    questions = questions_for("gacha_village", 2026)
+    keys = [q.key for q in questions]
+    asked = questions[keys.index("parameters.gacha_village.collective_income")]
+    assert keys.index(asked.key) == keys.index("facts.collective_income_yuan") + 1
+    assert "文件只规定了2021年的嘎查村集体经济年经营性收入标准（超过5万元），没有2026年度的" in asked.prompt
+    assert "不知道请答“不确定”，将按2021年的标准判断" in asked.prompt
+    assert not asked.applies({}) and asked.applies({"facts.collective_income_yuan": 80000})
+    answers = {"facts.collective_income_yuan": 80000, asked.key: parse_answer(asked, "6万元")}
+    profile = profile_from_answers("gacha_village", 2026, answers)
+    assert profile["parameters"] == {"gacha_village.collective_income": 60000}
+    income = next(c for c in evaluate(profile).criteria if c.id == "gacha_village.collective_income")
+    assert income.status == "pass" and income.parameter.basis == "user_supplied"
+    assert "按您填写的上级公布的2026年度标准超过6万元" in income.reason
+    assert "parameters.gacha_village.collective_income" not in {q.key for q in questions_for("gacha_village", 2021)}
+    assert "parameters.gacha_village.collective_income" not in {q.key for q in questions_for("gacha_village")}
+
+
+# —— Plain yes/no questions and the recorded meaning in words ——
+
+NEGATED = re.compile(r"是否(确实|真的)?(没有|未|不|无)|有没有不|是不是没")
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_yes_no_questions_ask_plainly_and_say_what_was_recorded(domain):
+    for question in questions_for(domain, 2026):
+        assert not NEGATED.search(question.prompt), question.prompt
+        if question.kind == "bool":
+            assert question.yes_text and question.no_text and question.yes_text != question.no_text
+            assert question.show(question.yes_value) == question.yes_text
+            assert question.show(not question.yes_value) == question.no_text
+
+
+@pytest.mark.parametrize("key", ["facts.committee_clean", "facts.no_clan_or_gang_control", "facts.no_inspection_notice"])
+def test_an_honest_no_to_a_question_about_a_problem_records_no_problem(key):
+    question = by_key("gacha_village")[key]
+    assert question.prompt.startswith(("“两委”干部中，是否有人", "是否存在", "在中央")) and "是否" in question.prompt
+    for no in ("否", "没有", "没", "无"):
+        assert parse_answer(question, no) is True  # the fact (clean, no control, no notice) holds
+    assert parse_answer(question, "有") is False and parse_answer(question, "是") is False
+    assert question.show(True) == question.no_text and "没有" in question.show(True)
+    profile = passing_profile("gacha_village")
+    profile["facts"][key.removeprefix("facts.")] = parse_answer(question, "没有")
+    assert evaluate(profile).verdict == "qualifies"
+
+
+# —— Everyday answers, and hints that fit the question ——
+
+
+@pytest.mark.parametrize(
+    ("domain", "key", "text", "value"),
+    [
+        ("gacha_village", "founded_on", "2008年5月", date(2008, 5, 1)),
+        ("gacha_village", "founded_on", "2008.5", date(2008, 5, 1)),
+        ("gacha_village", "founded_on", "2008年5月1日", date(2008, 5, 1)),
+        ("gacha_village", "founded_on", "今年", date(date.today().year, 1, 1)),
+        ("gacha_village", "facts.stars", "9颗", 9),
+        ("gacha_village", "facts.stars", "九颗星", 9),
+        ("gacha_village", "facts.committee_college_graduates", "两名", 2),
+        ("gacha_village", "members_reviewing", "三十人", 30),
+        ("government_organ", "facts.internal_ranking", "第5名", 5),
+        ("gacha_village", "facts.collective_income_yuan", "八万", 80000),
+        ("gacha_village", "facts.collective_income_yuan", "大概8万左右", 80000),
+        ("gacha_village", "facts.collective_income_yuan", "8万元", 80000),
+        ("gacha_village", "facts.collective_income_yuan", "一万二", 12000),
+        ("school", "facts.party_master_teacher_ratio", "百分之三十", 0.3),
+        ("school", "facts.party_master_teacher_ratio", "30%。", 0.3),
+        ("university", "facts.branch_kind", "教师", "teacher"),
+    ],
+)
+def test_everyday_answers(domain, key, text, value):
+    assert parse_answer(by_key(domain)[key], text) == pytest.approx(value) if isinstance(value, float) else \
+        parse_answer(by_key(domain)[key], text) == value
+
+
+@pytest.mark.parametrize(
+    ("domain", "key", "hint", "not_in_hint"),
+    [
+        ("gacha_village", "facts.stars", "如“9”或“9颗”", "万"),
+        ("gacha_village", "members_reviewing", "如“3”或“三人”", "万"),
+        ("government_organ", "facts.internal_ranking", "如“第2名”", "万"),
+        ("gacha_village", "facts.collective_income_yuan", "如“8万”或“80000元”", "颗"),
+        ("school", "facts.party_master_teacher_ratio", "如“30%”或“百分之三十”", "元"),
+        ("gacha_village", "founded_on", "如“2015年6月1日”或“2015年6月”", "YYYY"),
+    ],
+)
+def test_a_rejected_answer_gets_a_hint_that_fits_the_question(domain, key, hint, not_in_hint):
+    question = by_key(domain)[key]
+    with pytest.raises(BadInput) as error:
+        parse_answer(question, "好多好多")
+    assert hint in str(error.value) and not_in_hint not in str(error.value)
+
+
+def test_recorded_answers_read_in_chinese():
+    questions = by_key("gacha_village")
+    assert questions["founded_on"].show("2008-05-01") == "2008年5月1日"
+    assert questions["facts.collective_income_yuan"].show(80000) == "80,000元"
+    assert questions["facts.stars"].show(9) == "9星" and questions["weak_and_lax"].show(None) == "不确定"
+    assert questions["weak_and_lax"].show(False) == "没有被列为软弱涣散党支部"
