@@ -3,6 +3,7 @@
 No transport here. The state is the caller's plain dict (it persists as JSON); every step of the
 self-check is one named phase with one handler per kind of input. Free text that is not an answer
 but looks like a question is answered from the knowledge base and the pending step is asked again.
+Button data are read with the same checks as typed text: a forged button can do no more than typing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled
+from evaluators.parameters import year_coverage, year_notice
 
 from bot import selfcheck as sc
 from bot.events import Button, Document, Event, Reply
@@ -27,6 +29,7 @@ Busy = Callable[[], AbstractAsyncContextManager]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline button data
 _KEPT_SOURCES = 50
 _QUESTION_LIKE = re.compile(r"[?？]|吗|什么|怎么|怎样|如何|哪|为什么|为何|是否|能否|可否|可以|多少|请问|要求|规定|条件|标准")
+REPORT_PIECE = 1500  # characters: a verdict longer than this goes out in several messages, cut between sections
 
 WELCOME = (
     "您好！我是“支部”助手，帮助党支部书记学习“最强党支部”建设政策。\n"
@@ -35,22 +38,34 @@ WELCOME = (
 )
 HELP = (
     "使用说明：\n"
-    "• 直接输入问题，例如“党员评议优秀比例要达到多少？”，回答附出处，可点“查看原文”。\n"
+    "• 直接输入问题，例如“党员评议优秀比例要达到多少？”，回答附出处，可以查看原文。\n"
     "/check 开始自检（选领域、年度，逐题回答）\n"
-    "/back 回到上一题重新回答\n"
-    "/cancel 取消当前自检\n"
-    "/export 导出自检档案（JSON，可用 zhibu check 复核）\n"
+    "/back 回到上一题重新回答（也可以输入“返回”）\n"
+    "/cancel 取消当前自检（也可以输入“取消”）\n"
+    "/export 导出自检档案，可交上级党组织复核\n"
     "/help 查看本说明\n"
-    "自检途中随时可以提问，答完后会接着问原来的题目。"
+    "自检途中随时可以提问，答完后会接着问原来的题目；看到结果后输入“修改第3题”可以只改这一题，马上得到新结论。"
 )
 # The menu the transports show (Telegram's command list, the terminal's help); order as listed.
 COMMANDS = (("start", "开始使用"), ("check", "自检：能否申报“最强党支部”"), ("back", "回到上一题"),
-            ("cancel", "取消当前自检"), ("export", "导出自检档案（JSON）"), ("help", "使用说明"))
-STALE = "这个按钮已失效，请使用最新的消息。"
+            ("cancel", "取消当前自检"), ("export", "导出自检档案"), ("help", "使用说明"))
+STALE = "这个选项已失效，请按最新的消息操作。"
+EXPORT_NOTE = "自检档案（{domain}，{year}年度）：可交上级党组织复核，组织部工作人员也可以用它重新核对结论。"
 
 
 def looks_like_question(text: str) -> bool:
     return bool(_QUESTION_LIKE.search(text))
+
+
+def report_pieces(report: str, limit: int = REPORT_PIECE) -> list[str]:
+    """The verdict in phone-sized messages, cut only between its sections (一、二、…)."""
+    pieces: list[str] = []
+    for section in report.split("\n\n"):
+        if pieces and len(pieces[-1]) + 2 + len(section) <= limit:
+            pieces[-1] += "\n\n" + section
+        else:
+            pieces.append(section)
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class Dialogue:
             "dom": self._domain_button, "year": self._year_button, "ans": self._answer_button,
             "tog": self._toggle_button, "done": self._done_button, "skip": self._skip_button,
             "why": self._why_button, "settled": self._settled_button, "review": self._review_button,
-            "chg": self._change_button,
+            "chg": self._change_button, "confirm": self._confirm_button, "passed": self._passed_button,
         }
         self._steps: dict[str, Callable[[Turn, str], list[Reply]]] = {
             sc.DOMAIN: self._domain_text, sc.YEAR: self._year_text, sc.QUESTION: self._answer_text,
@@ -98,27 +113,50 @@ class Dialogue:
 
     # ---- free text -----------------------------------------------------------------------
     async def _on_text(self, turn: Turn, text: str) -> list[Reply]:
-        step = self._steps.get(turn.state.phase)
+        state = turn.state
+        words = sc.plain_words(text)
+        if state.confirming:  # anything but a yes or a no drops the question and is read as usual
+            action, state.confirming = state.confirming, None
+            if words in sc.YES_WORDS | sc.NO_WORDS:
+                return await self._confirmed(turn, "no" if words in sc.NO_WORDS else action)
+        if state.phase in sc.IN_CHECK and words in sc.EXIT_WORDS:
+            return await self._cancel(turn, [])
+        if state.phase in sc.IN_CHECK and words in sc.BACK_WORDS:
+            return await self._back(turn, [])
+        if state.phase in sc.IN_CHECK | {sc.DONE} and state.answers:
+            number = sc.change_request(text)
+            if number is not None or (state.phase == sc.DONE and words in sc.CHANGE_WORDS):
+                return self._guarded(state, lambda: self._change_number(state, number))
+        step = self._steps.get(state.phase)
         if step is None:
             return await self._ask(turn, text)
         try:
             return step(turn, text)
         except BadInput as exc:
             if looks_like_question(text):
-                return await self._ask(turn, text) + self._prompt(turn.state, "接着自检——\n")
-            return self._prompt(turn.state, f"{exc}\n\n")
+                return await self._ask(turn, text) + self._prompt(state, "接着自检——\n")
+            return self._prompt(state, f"{exc}\n\n")
+
+    def _guarded(self, state: sc.CheckState, step: Callable[[], list[Reply]]) -> list[Reply]:
+        try:
+            return step()
+        except BadInput as exc:
+            return [Reply(str(exc))] + self._prompt(state)
 
     def _domain_text(self, turn: Turn, text: str) -> list[Reply]:
         domain = sc.match_domain(text)
+        number = sc.parse_small_number(sc.plain_words(text))
+        if domain is None and number is not None and 1 <= number <= len(DOMAINS):
+            domain = list(DOMAINS)[number - 1]  # the n-th domain as listed
         if domain is None:
-            raise BadInput("没有找到这个领域。请点下面的按钮选择（也可以输入名称，例如“社区”）。")
+            raise BadInput("没有找到这个领域。请从下面选择，或输入名称，如“社区”“嘎查村”。")
         return self._choose_domain(turn.state, domain)
 
     def _year_text(self, turn: Turn, text: str) -> list[Reply]:
         today = self._today()
         year = sc.parse_year(text, today)
         if year is None:
-            raise BadInput(f"年份不对：请输入 {sc.FIRST_RATED_YEAR}–{today.year} 之间的四位年份，例如 {sc.default_year(today)}。")
+            raise BadInput(f"年份不对：请输入{sc.FIRST_RATED_YEAR}—{today.year}年之间的年份，如“{sc.default_year(today)}”或“去年”。")
         return self._choose_year(turn.state, year)
 
     def _answer_text(self, turn: Turn, text: str) -> list[Reply]:
@@ -132,22 +170,33 @@ class Dialogue:
         return self._after_answer(state, question, value, note=note)
 
     def _settled_text(self, turn: Turn, text: str) -> list[Reply]:
-        raise BadInput("请选择：继续检查其余条件，或直接看结果。")
+        words = sc.plain_words(text)
+        if words in sc.MORE_WORDS:
+            return self._settled_choice(turn.state, "more")
+        if words in sc.RESULT_WORDS:
+            return self._settled_choice(turn.state, "result")
+        raise BadInput("请选择：继续检查其余条件（可以输入“继续”），或直接看结果。")
 
     def _review_text(self, turn: Turn, text: str) -> list[Reply]:
-        raise BadInput("请点“确认，查看结果”，或点“修改答案”更正某一项。")
+        words = sc.plain_words(text)
+        if words in sc.CONFIRM_WORDS:
+            return self._verdict(turn.state)
+        if words in sc.CHANGE_WORDS:
+            return self._change_number(turn.state, None)
+        raise BadInput("请选择“确认，查看结果”，或“修改答案”更正某一项（也可以输入“修改第3题”）。")
 
     def _change_text(self, turn: Turn, text: str) -> list[Reply]:
-        listed = turn.state.scan()[1]
-        number = int(text) if text.strip().isdigit() else 0
-        if not 1 <= number <= len(listed):
-            raise BadInput(f"请输入核对清单中的序号（1–{len(listed)}）。")
-        return self._reask(turn.state, listed[number - 1])
+        number = sc.parse_small_number(sc.plain_words(text))
+        if number is None:
+            raise BadInput(f"请输入要修改的题号（1—{len(turn.state.scan()[1])}），如“3”。")
+        return self._change_number(turn.state, number)
 
     # ---- buttons -------------------------------------------------------------------------
     async def _on_button(self, turn: Turn, data: str) -> list[Reply]:
         head, *parts = data.split("|")
         handler = self._buttons.get(head)
+        if head != "confirm":
+            turn.state.confirming = None  # pressing anything else answers "no, go on"
         try:
             replies = await handler(turn, parts) if handler else None
         except (ValueError, IndexError, KeyError, TypeError):
@@ -166,15 +215,16 @@ class Dialogue:
         return [Reply(f"领域：{DOMAINS[parts[0]]}", kind="edit")] + self._choose_domain(turn.state, parts[0])
 
     async def _year_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
-        if turn.state.phase != sc.YEAR:
+        if turn.state.phase != sc.YEAR or len(parts) != 1:
             return None
-        year = int(parts[0])
-        return [Reply(f"评定年度：{year}", kind="edit")] + self._choose_year(turn.state, year)
+        replies = self._year_text(turn, parts[0])  # the range check of a typed year
+        return [Reply(f"评定年度：{turn.state.year}年", kind="edit")] + replies
 
     def _pending_question(self, state: sc.CheckState, index: str):
         if state.phase != sc.QUESTION:
             return None
-        question = state.questions()[int(index)]
+        questions = state.questions()
+        question = questions[sc.index_in(index, len(questions))]
         return question if question.key == state.pending else None
 
     async def _answer_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
@@ -185,14 +235,14 @@ class Dialogue:
         if question.kind == "bool":
             value = parse_answer(question, sc.bool_token_label(token))
         else:
-            value = question.choices[int(token)][0]
+            value = question.choices[sc.index_in(token, len(question.choices))][0]
         return self._answered_by_button(turn.state, question, value)
 
     async def _toggle_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         question = self._pending_question(turn.state, parts[0])
         if question is None or question.kind != "multi":
             return None
-        value = question.choices[int(parts[1])][0]
+        value = question.choices[sc.index_in(parts[1], len(question.choices))][0]
         picked = turn.state.picked
         if value in picked:
             picked.remove(value)
@@ -216,35 +266,79 @@ class Dialogue:
 
     def _answered_by_button(self, state: sc.CheckState, question, value) -> list[Reply]:
         replies = self._after_answer(state, question, value)
-        return [Reply(f"{question.prompt}\n✔ {sc.show_value(question, value)}", kind="edit")] + replies
+        return [Reply(f"{question.prompt}\n✔ 已记录：{sc.show_value(question, value)}", kind="edit")] + replies
 
     async def _why_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         if not turn.state.domain:
             return None
-        return [Reply(sc.why_text(turn.state.questions()[int(parts[0])]))]
+        questions = turn.state.questions()
+        return [Reply(sc.why_text(questions[sc.index_in(parts[0], len(questions))]))]
 
     async def _settled_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
-        state = turn.state
-        if state.phase != sc.SETTLED:
+        if turn.state.phase != sc.SETTLED or parts[0] not in ("more", "result"):
             return None
-        if parts[0] == "result":
-            return [Reply("直接看结果。", kind="edit")] + self._verdict(state)
+        label = "直接看结果。" if parts[0] == "result" else "继续检查其余条件，找全短板。"
+        return [Reply(label, kind="edit")] + self._settled_choice(turn.state, parts[0])
+
+    def _settled_choice(self, state: sc.CheckState, choice: str) -> list[Reply]:
+        if choice == "result":
+            return self._verdict(state)
         state.settled_ack = True
-        return [Reply("继续检查其余条件，找全短板。", kind="edit")] + self._advance(state)
+        return self._advance(state)
 
     async def _review_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
-        state = turn.state
-        if state.phase not in (sc.REVIEW, sc.CHANGE):
+        state, action = turn.state, parts[0]
+        allowed = {sc.REVIEW: ("confirm", "change"), sc.CHANGE: ("show", "verdict"), sc.DONE: ("change",)}
+        if action not in allowed.get(state.phase, ()):
             return None
-        if parts[0] == "confirm" and state.phase == sc.REVIEW:
+        if action in ("confirm", "verdict"):
             return self._verdict(state)
-        state.phase = sc.CHANGE if parts[0] == "change" else sc.REVIEW
+        if action == "change":
+            return self._change_number(state, None)
+        state.phase = sc.REVIEW
         return self._prompt(state)
 
     async def _change_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
-        if turn.state.phase != sc.CHANGE:
+        if turn.state.phase != sc.CHANGE or not parts[0].isdigit():
             return None
-        return self._reask(turn.state, turn.state.questions()[int(parts[0])])
+        return self._change_number(turn.state, int(parts[0]))
+
+    def _change_number(self, state: sc.CheckState, number: int | None) -> list[Reply]:
+        """Re-ask the answer numbered `number` in the review list; None shows the list to pick from.
+        After the verdict the new verdict follows the changed answer at once."""
+        listed = state.scan()[1]
+        if state.phase == sc.DONE:
+            state.revising = True
+        if number is None:
+            state.phase = sc.CHANGE
+            return self._prompt(state)
+        if not 1 <= number <= len(listed):
+            raise BadInput(f"没有第{number}题：请输入1—{len(listed)}之间的序号。")
+        return self._reask(state, listed[number - 1], f"修改第{number}题：\n")
+
+    async def _confirm_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
+        asked = turn.state.confirming
+        turn.state.confirming = None
+        if asked is None or parts[0] not in (asked, "no"):
+            return None
+        return [Reply("好的。" if parts[0] == "no" else "已确认。", kind="edit")] + await self._confirmed(turn, parts[0])
+
+    async def _confirmed(self, turn: Turn, action: str) -> list[Reply]:
+        """Carry out (or drop) a command that discards the answers, once the user has said yes (or no)."""
+        state = turn.state
+        if action == "check":
+            state.start()
+            return self._prompt(state, "已放弃未完成的自检，重新开始。\n")
+        if action == "cancel":
+            state.reset()
+            return [Reply("已取消自检。随时发送 /check 重新开始。")]
+        return self._prompt(state, "好的，接着自检——\n")
+
+    async def _passed_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
+        state = turn.state
+        if state.phase != sc.DONE:
+            return None
+        return [Reply(sc.passed_text(self._evaluate(state)))]
 
     # ---- commands ------------------------------------------------------------------------
     async def _start(self, turn: Turn, args: list[str]) -> list[Reply]:
@@ -255,15 +349,26 @@ class Dialogue:
         return [Reply(HELP)] + self._prompt(turn.state, "您有一项自检尚未完成——\n")
 
     async def _check(self, turn: Turn, args: list[str]) -> list[Reply]:
-        restarted = turn.state.phase in sc.IN_CHECK
+        if self._would_discard(turn.state):
+            return self._ask_confirmation(turn.state, "check")
         turn.state.start()
-        return self._prompt(turn.state, "已放弃未完成的自检，重新开始。\n" if restarted else "开始自检。\n")
+        return self._prompt(turn.state, "开始自检。\n")
 
     async def _cancel(self, turn: Turn, args: list[str]) -> list[Reply]:
         if turn.state.phase not in sc.IN_CHECK:
             return [Reply("当前没有进行中的自检。发送 /check 开始。")]
+        if self._would_discard(turn.state):
+            return self._ask_confirmation(turn.state, "cancel")
         turn.state.reset()
         return [Reply("已取消自检。随时发送 /check 重新开始。")]
+
+    @staticmethod
+    def _would_discard(state: sc.CheckState) -> bool:
+        return state.phase in sc.IN_CHECK and bool(state.answers)
+
+    def _ask_confirmation(self, state: sc.CheckState, action: str) -> list[Reply]:
+        state.confirming = action
+        return self._prompt(state)
 
     async def _back(self, turn: Turn, args: list[str]) -> list[Reply]:
         state = turn.state
@@ -273,6 +378,8 @@ class Dialogue:
             state.phase = sc.DOMAIN
             return self._prompt(state)
         if state.phase == sc.CHANGE:
+            if state.revising:
+                return self._verdict(state)
             state.phase = sc.REVIEW
             return self._prompt(state)
         if state.phase not in sc.IN_CHECK:
@@ -291,18 +398,21 @@ class Dialogue:
             return [Reply("还没有可导出的自检记录。发送 /check 开始自检。")]
         profile = profile_from_answers(state.domain, state.year, state.scan()[0])
         content = json.dumps(profile, ensure_ascii=False, indent=2).encode("utf-8")
-        document = Document(f"zhibu-profile-{state.domain}-{state.year}.json", content)
-        note = "自检档案（JSON）。可以用命令 `zhibu check 文件名` 复核，或交给上级党组织参考。"
+        label = DOMAINS[state.domain]
+        document = Document(f"自检档案-{label}-{state.year}年度.json", content)
+        note = EXPORT_NOTE.format(domain=label, year=state.year)
         return [Reply(note, kind="document", document=document)] + self._prompt(state, "接着自检——\n")
 
     # ---- the self-check flow -------------------------------------------------------------
     def _prompt(self, state: sc.CheckState, prefix: str = "") -> list[Reply]:
         """The message of the current step (empty outside a check), with `prefix` before it."""
         phase = state.phase
-        if phase == sc.DOMAIN:
+        if state.confirming and phase in sc.IN_CHECK:
+            reply = sc.confirm_prompt(state, state.confirming)
+        elif phase == sc.DOMAIN:
             reply = sc.domain_prompt()
         elif phase == sc.YEAR:
-            reply = sc.year_prompt(self._today())
+            reply = sc.year_prompt(self._today(), year_coverage(state.domain))
         elif phase == sc.QUESTION:
             question = state.question(state.pending)
             if question is None:  # the questionnaire changed since this state was saved
@@ -324,7 +434,8 @@ class Dialogue:
 
     def _choose_year(self, state: sc.CheckState, year: int) -> list[Reply]:
         state.year = year
-        return self._advance(state)
+        notice = year_notice(state.domain, year)
+        return self._advance(state, prefix=f"{notice}\n\n" if notice else "")
 
     def _reask(self, state: sc.CheckState, question, prefix: str = "") -> list[Reply]:
         state.phase, state.pending = sc.QUESTION, question.key
@@ -342,22 +453,22 @@ class Dialogue:
             state.data.clear()
             state.data.update(before)
             raise
-        replies = self._advance(state, check_settled=True)
-        if note:  # a typed answer: confirm what was understood on top of the next step
-            replies[0] = replace(replies[0], text=f"✔ 已记录：{note}\n\n{replies[0].text}")
-        return replies
+        # A typed answer: confirm what was understood on top of the next step.
+        return self._advance(state, check_settled=True, prefix=f"✔ 已记录：{note}\n\n" if note else "")
 
-    def _advance(self, state: sc.CheckState, *, check_settled: bool = False) -> list[Reply]:
+    def _advance(self, state: sc.CheckState, *, check_settled: bool = False, prefix: str = "") -> list[Reply]:
         answers, _, upcoming = state.scan()
         state.pending = None
+        if upcoming is None and state.revising:
+            return self._verdict(state, prefix + "按修改后的回答重新评定：\n\n")
         if upcoming is None:
             state.phase = sc.REVIEW
-        elif check_settled and not state.settled_ack and verdict_settled(state.domain, state.year, answers):
+        elif check_settled and not (state.settled_ack or state.revising) and verdict_settled(state.domain, state.year, answers):
             state.phase = sc.SETTLED
         else:
             state.phase, state.pending = sc.QUESTION, upcoming.key
             state.data.pop("picked", None)
-        return self._prompt(state)
+        return self._prompt(state, prefix)
 
     def _evaluate(self, state: sc.CheckState):
         return evaluate(profile_from_answers(state.domain, state.year, state.scan()[0]))
@@ -365,15 +476,19 @@ class Dialogue:
     def _failures(self, state: sc.CheckState) -> list[str]:
         return [c["reason"] for c in self._evaluate(state).to_dict()["criteria"] if c["status"] == "fail"]
 
-    def _verdict(self, state: sc.CheckState) -> list[Reply]:
+    def _verdict(self, state: sc.CheckState, prefix: str = "") -> list[Reply]:
         try:
-            report = render_report(self._evaluate(state))
+            evaluation = self._evaluate(state)
+            report = render_report(evaluation)
         except BadInput as exc:
-            state.phase = sc.REVIEW
+            state.phase, state.revising = sc.REVIEW, False
             return self._prompt(state, f"回答之间有矛盾：{exc}\n请修改后再看结果。\n\n")
-        state.phase, state.pending = sc.DONE, None
-        buttons = ((Button("导出自检档案", "cmd|export"), Button("重新自检", "cmd|check")),)
-        return [Reply(report, buttons)]
+        state.phase, state.pending, state.revising = sc.DONE, None, False
+        passed = len(evaluation.by_status("pass"))
+        buttons = ((Button("修改某题答案", "review|change"), Button(f"查看已达标的{passed}项", "passed|show")),
+                   (Button("导出自检档案", "cmd|export"), Button("重新自检", "cmd|check")))
+        pieces = report_pieces(prefix + report)
+        return [Reply(piece) for piece in pieces[:-1]] + [Reply(pieces[-1], buttons)]
 
     # ---- questions and answers -----------------------------------------------------------
     async def _ask(self, turn: Turn, text: str) -> list[Reply]:

@@ -1,7 +1,7 @@
 """Plain data that crosses the line between the dialogue core and a transport.
 
 Everything here is transport-neutral: a transport turns its own input into an `Event` and renders
-`Reply` objects its own way (Telegram messages and inline keyboards, or numbered terminal choices).
+`Reply` objects its own way (Telegram messages and inline keyboards, or numbered and lettered terminal choices).
 """
 
 from __future__ import annotations
@@ -33,8 +33,13 @@ class Event:
 
 @dataclass(frozen=True)
 class Button:
+    """choice: an answer to the current step (是/否, a domain, a year…); other buttons are actions
+    (为什么问这个, 查看原文…). The terminal numbers choices and letters actions, so a number always
+    answers the step on screen."""
+
     label: str
     data: str
+    choice: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,12 +54,9 @@ class Reply:
 
     kind: `message` (a new message), `edit` (rewrite the message whose button was pressed),
     `notice` (a short transient note: a callback-query toast on Telegram) or `document` (a file).
-    typed_numbers: the user answers this reply by typing a number, so a bare number is an
-    answer and not the choice of a button (matters for the terminal's numbered choices).
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     kind: ReplyKind = "message"
     document: Document | None = None
-    typed_numbers: bool = False

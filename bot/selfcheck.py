@@ -2,7 +2,8 @@
 
 The state is a plain JSON-friendly dict (persistence stores it as is); `CheckState` is only a typed
 view over it. Button data are short strings (Telegram allows 64 bytes) that name the question by
-its index in `questions_for(domain)`, so a stale button can be recognised and refused.
+its index in `questions_for(domain)`, so a stale button can be recognised and refused; the data are
+read with the same checks as typed input, so a forged button can do nothing a typed answer cannot.
 """
 
 from __future__ import annotations
@@ -19,17 +20,35 @@ IDLE, DOMAIN, YEAR, QUESTION, SETTLED, REVIEW, CHANGE, DONE = (
     "idle", "domain", "year", "question", "settled", "review", "change", "done")
 IN_CHECK = frozenset({DOMAIN, YEAR, QUESTION, SETTLED, REVIEW, CHANGE})
 FIRST_RATED_YEAR = 2020  # the 最强党支部 programme starts with the 2020 documents
-TYPED_KINDS = frozenset({"int", "number", "ratio", "date"})
 _BOOL_TOKENS = {"yes": "是", "no": "否", "unsure": "不确定"}
-_KIND_HINTS = {
-    "int": "请直接输入整数。",
-    "number": "请直接输入数字。",
-    "ratio": "请输入比例，例如 0.85 或 85%。",
-    "date": "请输入日期，例如 2019-06-01。",
-    "multi": "可多选：点选已具备的各项，选好后点“完成”（也可以直接输入，用顿号隔开）。",
-    "enum": "请选择一项。",
-    "bool": "请选择 是 / 否 / 不确定。",
+
+# Everyday words, compared after `plain_words` (punctuation and spaces dropped).
+EXIT_WORDS = frozenset({"取消", "取消自检", "不想自检了", "不想自检", "不自检了", "退出自检", "结束自检", "停止自检",
+                        "不做了", "不查了", "不检查了"})
+BACK_WORDS = frozenset({"返回", "上一题", "返回上一题", "回到上一题", "上一步", "返回上一步", "退回"})
+YES_WORDS = frozenset({"确定", "确认", "是", "是的", "好", "好的", "对", "嗯", "可以", "行", "没问题", "确定放弃"})
+NO_WORDS = frozenset({"不", "不用", "否", "不是", "算了", "不要", "继续", "继续自检", "接着自检", "不了", "别"})
+MORE_WORDS = frozenset({"继续", "继续检查", "继续答题", "继续检查其余条件", "找全短板", "接着问", "继续吧"})
+RESULT_WORDS = frozenset({"直接看结果", "看结果", "查看结果", "结果", "出结果", "不用了"})
+CONFIRM_WORDS = frozenset({"确认", "确认无误", "没问题", "无误", "对", "都对", "正确", "看结果", "查看结果",
+                           "确认查看结果", "好", "好的", "是"})
+CHANGE_WORDS = frozenset({"修改", "修改答案", "改答案", "更正", "改一下", "我要修改"})
+_CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
+_RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
+_DOMAIN_SUFFIXES = ("党支部", "党组织", "支部", "党委", "领域", "的")
+# Everyday names of a domain that are not a part of its label.
+DOMAIN_ALIASES = {
+    "村": "gacha_village", "嘎查": "gacha_village", "行政村": "gacha_village", "农村": "gacha_village",
+    "牧区": "gacha_village", "居委会": "community", "街道社区": "community", "国企": "state_enterprise",
+    "集体企业": "state_enterprise", "大学": "university", "高校": "university", "学院": "university",
+    "民企": "private_enterprise", "私企": "private_enterprise", "民营企业": "private_enterprise",
+    "非公企业": "private_enterprise", "医院": "public_hospital", "学校": "school", "中学": "school",
+    "小学": "school", "中小学": "school", "事业单位": "other_institution", "机关": "government_organ",
+    "党政机关": "government_organ", "退休": "retired_staff", "离退休": "retired_staff", "老干部": "retired_staff",
 }
+_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PLAIN = re.compile(r"[\s，,。.！!？?、；;：:~～…“”\"'（）()]+")
+_MULTI_HINT = "可多选：逐项选择已具备的，选好后选“完成”；也可以直接输入，如“场所、设施”。"
 
 
 def _field(name: str, default: Any = None) -> property:
@@ -47,6 +66,10 @@ class CheckState:
     year = _field("year")
     pending = _field("pending")
     settled_ack = _field("settled_ack", False)
+    # A command that would discard the answers, waiting for the user's yes ("check" or "cancel").
+    confirming = _field("confirming")
+    # True while an answer is changed after the verdict: the new verdict follows at once.
+    revising = _field("revising", False)
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -79,7 +102,8 @@ class CheckState:
         self.phase = IDLE
 
     def questions(self) -> list:
-        return questions_for(self.domain)
+        # With the year: a year the texts give no figure for adds a question for the 上级's figure.
+        return questions_for(self.domain, self.year)
 
     def question(self, key: str | None):
         return next((q for q in self.questions() if q.key == key), None)
@@ -108,8 +132,8 @@ class CheckState:
         return key
 
     def scan(self) -> tuple[dict[str, Any], list, Any]:
-        """One pass over the questionnaire in order: the answers of questions that apply, the questions
-        answered (the review list), and the next question to ask (None when done)."""
+        """One pass over the questionnaire (in dependency order): the answers of questions that apply,
+        the questions answered (the review list) and the next question to ask (None when done)."""
         kept: dict[str, Any] = {}
         listed, upcoming = [], None
         for question in self.questions():
@@ -122,10 +146,23 @@ class CheckState:
                 upcoming = question
         return kept, listed, upcoming
 
+    def number_of(self, question) -> int:
+        """The question's number as the review lists it: answered questions before it, plus one."""
+        listed = self.scan()[1]
+        if question in listed:
+            return listed.index(question) + 1
+        position = self.index_of(question.key)
+        return 1 + sum(1 for q in listed if self.index_of(q.key) < position)
+
 
 def plain(value: Any) -> Any:
     """JSON-friendly form of a parsed answer (the state is persisted as JSON)."""
     return value.isoformat() if isinstance(value, date) else value
+
+
+def plain_words(text: str) -> str:
+    """Typed text without spaces and punctuation, for comparing with the word sets."""
+    return _PLAIN.sub("", text).lower()
 
 
 def default_year(today: date) -> int:
@@ -134,54 +171,88 @@ def default_year(today: date) -> int:
 
 
 def parse_year(text: str, today: date) -> int | None:
-    match = re.fullmatch(r"\s*(\d{4})\s*年?(度)?\s*", text)
-    if match and FIRST_RATED_YEAR <= int(match.group(1)) <= today.year:
-        return int(match.group(1))
-    return None
+    """A rated year from "2023", "2023年度", "今年", "去年"; None outside 2020…this year."""
+    word = plain_words(text)
+    if word in _RELATIVE_YEARS:
+        year = today.year + _RELATIVE_YEARS[word]
+    else:
+        match = re.fullmatch(r"(\d{4})年?度?", word)
+        year = int(match.group(1)) if match else None
+    return year if year is not None and FIRST_RATED_YEAR <= year <= today.year else None
 
 
 def match_domain(text: str) -> str | None:
-    """A domain from its value, its exact label, or a unique part of a label ("嘎查" → 嘎查村)."""
-    text = text.strip()
-    if text in DOMAINS:
-        return text
-    exact = [value for value, label in DOMAINS.items() if label == text]
-    partial = [value for value, label in DOMAINS.items() if text and text in label]
-    found = exact or partial
-    return found[0] if len(found) == 1 else None
+    """A domain from its value, its label, an everyday name ("村", "国企") or a unique part of a label,
+    with or without "党支部" after it."""
+    word = plain_words(text)
+    for suffix in _DOMAIN_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            word = word[: -len(suffix)]
+    if word in DOMAINS:
+        return word
+    exact = [value for value, label in DOMAINS.items() if label == word]
+    if exact:
+        return exact[0]
+    if word in DOMAIN_ALIASES:
+        return DOMAIN_ALIASES[word]
+    partial = [value for value, label in DOMAINS.items() if word and word in label]
+    return partial[0] if len(partial) == 1 else None
+
+
+def parse_small_number(text: str) -> int | None:
+    """"12", "十二", "两" → the number (1–99); None otherwise."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CHINESE_DIGITS and ch != "十" for ch in text):
+        return None
+    tens, _, ones = text.partition("十")
+    if "十" not in text:
+        return _CHINESE_DIGITS[text] if len(text) == 1 else None
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return _CHINESE_DIGITS.get(tens, 1) * 10 + _CHINESE_DIGITS.get(ones, 0)
+
+
+def change_request(text: str) -> int | None:
+    """The number in "修改第3题" / "改第三题的答案"; None when the text asks for no change."""
+    match = _CHANGE_ONE.fullmatch(plain_words(text))
+    return parse_small_number(match.group(1)) if match else None
 
 
 def show_value(question, value: Any) -> str:
-    if question.kind == "bool" or value is None:
-        return {True: "是", False: "否", None: "不确定"}[value]
-    labels = dict(question.choices or ())
-    if question.kind == "multi":
-        return "、".join(labels.get(v, str(v)) for v in value) or "（一项也没有）"
-    if question.kind == "enum":
-        return labels.get(value, str(value))
-    return str(value)
+    """An answer as the user reads it back: a yes/no in the words of what it records ("没有此类问题")."""
+    return question.show(value)
 
 
 def bool_token_label(token: str) -> str:
     return _BOOL_TOKENS[token]  # KeyError for forged data: refused like a stale button
 
 
+def index_in(text: str, size: int) -> int:
+    """A list index from button data: plain digits below `size`, else ValueError (refused as stale)."""
+    if not text.isdigit() or int(text) >= size:
+        raise ValueError(text)
+    return int(text)
+
+
 def domain_prompt() -> Reply:
     items = list(DOMAINS.items())
-    rows = tuple(tuple(Button(label, f"dom|{value}") for value, label in items[i:i + 2]) for i in range(0, len(items), 2))
-    return Reply("请选择党支部所处领域：", rows)
+    buttons = [Button(label, f"dom|{value}", choice=True) for value, label in items]
+    rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+    return Reply("请选择党支部所处领域（也可以直接输入，如“社区”“村”）：", rows)
 
 
-def year_prompt(today: date) -> Reply:
+def year_prompt(today: date, coverage: str) -> Reply:
     year = default_year(today)
-    buttons = (Button(f"{year} 年度（默认）", f"year|{year}"), Button(f"{year - 1} 年度", f"year|{year - 1}"))
-    return Reply("请选择评定年度，或直接输入年份（例如 2023）：", (buttons,), typed_numbers=True)
+    buttons = (Button(f"{year}年度（默认）", f"year|{year}", choice=True),
+               Button(f"{year - 1}年度", f"year|{year - 1}", choice=True))
+    lines = [coverage, f"请选择评定年度，或直接输入年份（如“{year - 3}”“去年”）："]
+    return Reply("\n".join(line for line in lines if line), (buttons,))
 
 
 def question_prompt(state: CheckState, question) -> Reply:
     qi = state.index_of(question.key)
-    number = len(state.scan()[1]) + 1
-    lines = [f"第 {number} 题", question.prompt, _KIND_HINTS.get(question.kind, "")]
+    lines = [f"第 {state.number_of(question)} 题", question.prompt, _MULTI_HINT if question.kind == "multi" else ""]
     for earlier in (state.answers, state.undone):
         if question.key in earlier:
             lines.append(f"（上次回答：{show_value(question, earlier[question.key])}）")
@@ -191,48 +262,75 @@ def question_prompt(state: CheckState, question) -> Reply:
     if question.kind != "bool":
         extra.append(Button("不清楚，跳过", f"skip|{qi}"))
     rows.append(tuple(extra))
-    return Reply("\n".join(line for line in lines if line), tuple(rows), typed_numbers=question.kind in TYPED_KINDS)
+    return Reply("\n".join(line for line in lines if line), tuple(rows))
 
 
 def _answer_rows(state: CheckState, question, qi: int):
     if question.kind == "bool":
-        yield tuple(Button(label, f"ans|{qi}|{token}") for token, label in _BOOL_TOKENS.items())
+        yield tuple(Button(label, f"ans|{qi}|{token}", choice=True) for token, label in _BOOL_TOKENS.items())
     elif question.kind == "enum":
-        buttons = [Button(label, f"ans|{qi}|{ci}") for ci, (_, label) in enumerate(question.choices)]
+        buttons = [Button(label, f"ans|{qi}|{ci}", choice=True) for ci, (_, label) in enumerate(question.choices)]
         yield from (tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
     elif question.kind == "multi":
-        ticks = [Button(("☑ " if value in state.picked else "☐ ") + label, f"tog|{qi}|{ci}")
+        ticks = [Button(("☑ " if value in state.picked else "☐ ") + label, f"tog|{qi}|{ci}", choice=True)
                  for ci, (value, label) in enumerate(question.choices)]
         yield from (tuple(ticks[i:i + 2]) for i in range(0, len(ticks), 2))
-        yield (Button("完成", f"done|{qi}"),)
+        yield (Button("完成", f"done|{qi}", choice=True),)
 
 
 def settled_prompt(year: int, failures: list[str]) -> Reply:
     reasons = "\n".join(f"• {reason}" for reason in failures)
-    text = (f"根据目前的回答，本支部 {year} 年度已不能评为“最强党支部”。"
+    text = (f"根据目前的回答，本支部{year}年度已不能评为“最强党支部”。"
             + (f"\n{reasons}" if reasons else "")
             + "\n\n可以继续回答其余问题，找全所有短板；也可以直接看结果。")
-    buttons = ((Button("继续检查其余条件（找全短板）", "settled|more"),), (Button("直接看结果", "settled|result"),))
+    buttons = ((Button("继续检查其余条件（找全短板）", "settled|more", choice=True),),
+               (Button("直接看结果", "settled|result", choice=True),))
     return Reply(text, buttons)
 
 
+def answer_lines(state: CheckState) -> list[str]:
+    """One short line per answer: number, label, answer."""
+    return [f"{n}. {q.label}：{show_value(q, state.answers[q.key])}" for n, q in enumerate(state.scan()[1], 1)]
+
+
 def review_prompt(state: CheckState) -> Reply:
-    listed = state.scan()[1]
-    lines = [f"请核对您的回答（{DOMAINS[state.domain]}，{state.year} 年度）："]
-    lines += [f"{n}. {q.prompt} —— {show_value(q, state.answers[q.key])}" for n, q in enumerate(listed, 1)]
-    lines.append("\n确认无误后查看结果；如需更正，请点“修改答案”。")
-    buttons = ((Button("确认，查看结果", "review|confirm"),), (Button("修改答案", "review|change"),))
+    lines = [f"请核对您的回答（{DOMAINS[state.domain]}，{state.year}年度）：", *answer_lines(state),
+             "\n确认无误后查看结果；要更正某一项，选“修改答案”或输入“修改第几题”。"]
+    buttons = ((Button("确认，查看结果", "review|confirm", choice=True),),
+               (Button("修改答案", "review|change", choice=True),))
     return Reply("\n".join(lines), buttons)
 
 
 def change_prompt(state: CheckState) -> Reply:
-    listed = state.scan()[1]
-    numbers = [Button(str(n), f"chg|{state.index_of(q.key)}") for n, q in enumerate(listed, 1)]
+    count = len(state.scan()[1])
+    numbers = [Button(str(n), f"chg|{n}", choice=True) for n in range(1, count + 1)]
     rows = [tuple(numbers[i:i + 6]) for i in range(0, len(numbers), 6)]
-    rows.append((Button("返回核对", "review|show"),))
-    return Reply("要修改哪一项？请点核对清单中的序号（或直接输入序号）。", tuple(rows))
+    back = Button("返回结果", "review|verdict") if state.revising else Button("返回核对", "review|show")
+    rows.append((back,))
+    lines = ["您的回答：", *answer_lines(state), ""] if state.revising else []
+    lines.append("要修改哪一题？请选择序号（也可以输入“修改第3题”）。")
+    return Reply("\n".join(lines), tuple(rows))
+
+
+def confirm_prompt(state: CheckState, action: str) -> Reply:
+    answered = len(state.scan()[1]) if state.domain else 0
+    done = f"（{DOMAINS[state.domain]}，{state.year}年度，已答{answered}题）" if state.domain and state.year else ""
+    if action == "cancel":
+        text, yes = f"确定取消当前的自检{done}吗？已答的回答将不再保留。", "确定取消"
+    else:
+        text, yes = f"您有一项自检尚未完成{done}。重新开始会放弃已答的回答，确定吗？", "确定，重新开始"
+    buttons = ((Button(yes, f"confirm|{action}", choice=True), Button("不，继续自检", "confirm|no", choice=True)),)
+    return Reply(text, buttons)
 
 
 def why_text(question) -> str:
     # `help` names the requirement and quotes the clause with its document and section.
     return f"为什么问这个：\n{question.help}"
+
+
+def passed_text(evaluation) -> str:
+    """The criteria met (and those that do not apply), shown on request under the verdict."""
+    passed = evaluation.by_status("pass")
+    lines = [f"已达标 {len(passed)} 项："] + [f"✓ {result.requirement}" for result in passed]
+    lines += [f"－ 不适用：{result.reason}" for result in evaluation.by_status("not_applicable")]
+    return "\n".join(lines)

@@ -44,6 +44,8 @@ CONCURRENT_UPDATES = 64
 # CPU than it saves. A small pool with a patient pool timeout keeps up with Telegram's 30 requests/s.
 CONNECTION_POOL = 8
 POOL_TIMEOUT_S = 30.0
+KEPT_KEYBOARDS = 300  # per group chat: whose keyboard each recent message carries
+FOREIGN_KEYBOARD = "这是其他成员的自检，您的操作不会改变它。要自检请发送 /check。"
 
 
 class PerUserOrder(BaseUpdateProcessor):
@@ -102,15 +104,31 @@ def webhook_options(settings: Settings) -> dict:
             "url_path": urlsplit(url).path.lstrip("/"), "webhook_url": url, "secret_token": secret}
 
 
+def _bind_keyboards(chat_data: dict, message_ids: list[int], user_id: int) -> None:
+    """In a group, remember who each keyboard belongs to (the newest few hundred per chat)."""
+    owners = chat_data.setdefault("keyboards", {})
+    owners.update({str(message_id): user_id for message_id in message_ids})
+    for old in list(owners)[:-KEPT_KEYBOARDS]:
+        del owners[old]
+
+
+def _keyboard_owner(chat_data: dict | None, message: Message | None) -> int | None:
+    if chat_data is None or message is None:
+        return None
+    return chat_data.get("keyboards", {}).get(str(message.message_id))
+
+
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons])
 
 
-async def send_replies(bot, chat_id: int, replies: list[Reply], query: CallbackQuery | None = None) -> str | None:
+async def send_replies(bot, chat_id: int, replies: list[Reply], query: CallbackQuery | None = None,
+                       keyboards: list[int] | None = None) -> str | None:
     """Render the dialogue's replies as Bot API calls; returns the text of a notice (shown as the
-    toast of the button press). Long texts go out in pieces, the buttons under the last one."""
+    toast of the button press). Long texts go out in pieces, the buttons under the last one; the ids
+    of messages sent with buttons are added to `keyboards`."""
     notice = None
     for reply in replies:
         if reply.kind == "notice" and query is not None:
@@ -123,7 +141,10 @@ async def send_replies(bot, chat_id: int, replies: list[Reply], query: CallbackQ
         elif reply.kind != "edit":  # an edit without its message has nothing left to change
             pieces = split_message(reply.text, MESSAGE_LIMIT)
             for number, piece in enumerate(pieces, 1):
-                await bot.send_message(chat_id, piece, reply_markup=_markup(reply) if number == len(pieces) else None)
+                markup = _markup(reply) if number == len(pieces) else None
+                sent = await bot.send_message(chat_id, piece, reply_markup=markup)
+                if markup is not None and keyboards is not None:
+                    keyboards.append(sent.message_id)
     return notice
 
 
@@ -206,6 +227,11 @@ class ZhibuBot:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
+        owner = _keyboard_owner(context.chat_data, query.message)
+        if owner is not None and owner != update.effective_user.id:
+            with suppress(TelegramError):
+                await query.answer(FOREIGN_KEYBOARD)
+            return
         await self._converse(update, context, Event(button=query.data or ""), query)
 
     async def _converse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event,
@@ -214,9 +240,12 @@ class ZhibuBot:
         # One state per user and chat: a self-check in a group does not disturb one in private.
         state = context.user_data.setdefault("chats", {}).setdefault(str(chat_id), {})
         notice = None
+        keyboards: list[int] = []
         try:
             replies = await self._dialogue.handle(state, event, busy=lambda: self._typing(context.bot, chat_id))
-            notice = await send_replies(context.bot, chat_id, replies, query)
+            notice = await send_replies(context.bot, chat_id, replies, query, keyboards)
+            if update.effective_chat.type != ChatType.PRIVATE:
+                _bind_keyboards(context.chat_data, keyboards, update.effective_user.id)
         finally:
             if query is not None:
                 with suppress(TelegramError):  # only a spinner on the user's button is at stake

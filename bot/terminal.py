@@ -1,13 +1,16 @@
 """`zhibu chat`: the bot's dialogue in a terminal — no token, no network.
 
-Buttons become numbered choices. When the pending question wants a typed number, a bare number is
-the answer and a choice is picked as `#2`; elsewhere `2` picks the second choice. Command words
-work with or without the slash (`check`, `/check`); `quit` leaves.
+Buttons become typed choices. The answers of the step on screen are numbered (1) 是  2) 否 …) and
+keep their numbers whatever else is shown; other actions (为什么问这个, 查看原文…) are lettered
+(a) b) …), so a number never opens a source or restarts a check. A question that wants a number
+has no numbered choices: a bare number is the answer. Typing a choice's words works too. Command
+words work with or without the slash (`check`, `/check`); `quit` leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import string
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +24,9 @@ from zhibu.settings import get_settings
 
 QUIT_WORDS = frozenset({"quit", "exit", "q", "退出", "/quit", "/exit"})
 _COMMAND_WORDS = frozenset(name for name, _ in COMMANDS)
-BANNER = "支部 Zhibu 终端对话。输入问题或命令（check 自检，help 帮助），quit 退出。"
+_LETTERS = string.ascii_lowercase
+BANNER = ("支部 Zhibu 终端对话。输入问题或命令（check 自检，help 帮助），quit 退出。\n"
+          "选项前是数字的输入数字作答，是字母的输入字母（如 a）。")
 
 
 class TerminalChat:
@@ -30,7 +35,7 @@ class TerminalChat:
         self._out = out
         self._save_dir = save_dir
         self._choices: list[Button] = []
-        self._typed_numbers = False
+        self._actions: list[Button] = []
         self._on_screen: set[str] = set()  # lines of the last message shown with choices
         self.state: dict = {}
 
@@ -44,10 +49,12 @@ class TerminalChat:
 
     def event_for(self, line: str) -> Event:
         text = line.strip()
-        number = text[1:] if text.startswith("#") else (None if self._typed_numbers else text)
-        if number and number.isdigit() and 1 <= int(number) <= len(self._choices):
-            return Event(button=self._choices[int(number) - 1].data)
-        chosen = next((button for button in self._choices if button.label == text), None)
+        if text.isdigit() and 1 <= int(text) <= len(self._choices):
+            return Event(button=self._choices[int(text) - 1].data)
+        letter = text.lower()
+        if len(letter) == 1 and letter in _LETTERS[: len(self._actions)]:
+            return Event(button=self._actions[_LETTERS.index(letter)].data)
+        chosen = next((button for button in self._choices + self._actions if button.label == text), None)
         if chosen is not None:
             return Event(button=chosen.data)
         if text.lower() in _COMMAND_WORDS:
@@ -56,8 +63,7 @@ class TerminalChat:
 
     def show(self, replies: list[Reply]) -> None:
         choices: list[Button] = []
-        typed_numbers = any(reply.typed_numbers for reply in replies)
-        mark = "#" if typed_numbers else ""
+        actions: list[Button] = []
         for reply in replies:
             if reply.kind == "document":
                 self.say(f"{reply.text}\n已保存：{self._save(reply)}")
@@ -70,14 +76,14 @@ class TerminalChat:
             for row in reply.buttons:
                 cells = []
                 for button in row:
-                    choices.append(button)
-                    cells.append(f"{mark}{len(choices)}) {button.label}")
+                    marks = choices if button.choice else actions
+                    marks.append(button)
+                    mark = str(len(marks)) if button.choice else _LETTERS[len(marks) - 1]
+                    cells.append(f"{mark}) {button.label}")
                 self.say("  " + "   ".join(cells))
-        if typed_numbers and choices:
-            self.say("（直接输入答案；选择上面的选项请输入 #序号）")
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
-        if choices:
-            self._choices, self._typed_numbers = choices, typed_numbers
+        if choices or actions:
+            self._choices, self._actions = choices, actions[: len(_LETTERS)]
 
     def _render(self, reply: Reply) -> str:
         if reply.kind == "notice":
