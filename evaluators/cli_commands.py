@@ -41,14 +41,31 @@ def read_profile(source: str) -> Any:
         raise BadInput(f"{name} 既不是有效的 JSON 也不是有效的 YAML：{error}") from None
 
 
-def run_check(profile: str, as_json: bool) -> None:
-    from evaluators import evaluate, render_report
+def run_check(profile: str | None, as_json: bool, details: bool = False) -> None:
+    from evaluators import evaluate, render_details, render_report, year_notice
+    from evaluators.rulebook import load_rulebook
 
+    if profile is None:
+        raise BadInput("请给出档案文件（- 表示从标准输入读取）；还没有档案可以先生成模板：zhibu check --template 嘎查村")
     evaluation = evaluate(read_profile(profile))
+    notes = [year_notice(evaluation.domain, evaluation.year)]
+    notes += [f"提示：组织部门录入的年度标准有误：{problem}" for problem in load_rulebook().parameters.staff_problems]
+    for note in filter(None, notes):  # on stderr: stdout stays exactly the report or one JSON object
+        sys.stderr.write(note + "\n")
     if as_json:
         emit_json(evaluation.to_dict())
     else:
-        print(render_report(evaluation))
+        print(render_details(evaluation) if details else render_report(evaluation))
+
+
+def print_template(domain: str) -> None:
+    from evaluators.profile import DOMAINS, resolve_domain
+    from evaluators.template import profile_template
+
+    resolved = resolve_domain(domain)
+    if resolved is None:
+        raise BadInput(f"未知领域 {domain!r}，可选：" + "、".join(DOMAINS.values()))
+    sys.stdout.write(profile_template(resolved))
 
 
 def run_batch(file: Path, out: Path | None, as_json: bool) -> None:

@@ -34,6 +34,19 @@ DOMAINS: dict[str, str] = {
     "floating_members": "流动党员",
     "retired_staff": "离退休干部职工",
 }
+# Everyday names of the domains (after 党支部/党组织 is dropped): 村 → 嘎查村, 国企 → 国有企业和集体企业 …
+DOMAIN_ALIASES = {
+    "村": "gacha_village", "嘎查": "gacha_village", "行政村": "gacha_village", "农村": "gacha_village",
+    "国企": "state_enterprise", "国有企业": "state_enterprise", "集体企业": "state_enterprise",
+    "高校": "university", "大学": "university", "学院": "university",
+    "民企": "private_enterprise", "非公": "private_enterprise", "非公企业": "private_enterprise",
+    "私营企业": "private_enterprise", "民营企业": "private_enterprise",
+    "医院": "public_hospital", "学校": "school", "中小学": "school", "中学": "school", "小学": "school",
+    "事业单位": "other_institution", "机关": "government_organ", "党政机关": "government_organ",
+    "离退休": "retired_staff", "退休": "retired_staff", "离退休党员": "retired_staff",
+}
+_DOMAIN_SUFFIXES = re.compile(r"(的)?(党支部|党组织|支部|党委|领域)$")
+
 ORG_RATINGS = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
 BRANCH_KINDS = {"teacher": "教师党支部", "student": "学生党支部"}
 SIX_HAVES = {item: item for item in ("场所", "设施", "标志", "党旗", "书报", "制度")}
@@ -154,6 +167,21 @@ def _to_date(value: Any) -> Any:
     raise ValueError("应为日期，如 2015-06-01")  # a bare number would otherwise be read as a Unix timestamp
 
 
+def resolve_domain(text: Any) -> str | None:
+    """A domain from its value, its label or an everyday name: 嘎查村党支部, 村, 社区, 国企, 机关党支部."""
+    if not isinstance(text, str):
+        return None
+    word = typed(text)
+    if word in DOMAINS:
+        return word
+    word = _DOMAIN_SUFFIXES.sub("", word) or word
+    by_label = {label: value for value, label in DOMAINS.items()}
+    if word in by_label or word in DOMAIN_ALIASES:
+        return by_label.get(word) or DOMAIN_ALIASES[word]
+    partial = [value for value, label in DOMAINS.items() if word and (word in label or label in word)]
+    return partial[0] if len(partial) == 1 else None
+
+
 def _choice(labels: dict[str, str]):
     """Accept a value or its Chinese label (and, for list items, a leading 有: 有党旗 → 党旗)."""
     by_label = {label: value for value, label in labels.items()}
@@ -214,7 +242,7 @@ class Negative(_Strict):
 
 
 class Profile(_Strict):
-    domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(_choice(DOMAINS))]
+    domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(lambda value: resolve_domain(value) or value)]
     year: Annotated[int, Field(ge=2000, le=2100)]
     name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)] = None
     founded_on: Day = None
@@ -395,6 +423,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidProfile([("", "档案应为一个对象（JSON/YAML 键值对）")], None)
     data = _without_blanks(data)
+    dotted = _dotted_keys(data)
     raw_facts = data.pop("facts", {})
     problems: list[tuple[str, dict]] = []
     try:
@@ -410,7 +439,8 @@ def validate_profile(data: Any) -> dict[str, Any]:
         except ValidationError as error:
             problems += _problems(error, ("facts",))
     if problems or profile is None or facts is None:
-        raise InvalidProfile([(key, _problem_text(key, item, domain)) for key, item in problems], domain)
+        texts = [(key, dotted.get(key) or _problem_text(key, item, domain)) for key, item in problems]
+        raise InvalidProfile(texts, domain)
     flat = _flatten(profile, facts)
     _check_upper_bounds(flat, domain)
     return flat
@@ -418,8 +448,17 @@ def validate_profile(data: Any) -> dict[str, Any]:
 
 def _known_domain(value: Any) -> str | None:
     """The domain a broken profile names, if any, so its facts can still be checked and explained."""
-    domain = _choice(DOMAINS)(value)
-    return domain if isinstance(domain, str) and domain in DOMAINS else None
+    return resolve_domain(value)
+
+
+def _dotted_keys(data: dict[str, Any]) -> dict[str, str]:
+    """`facts.stars: 9` written at the top of a YAML file: say where it belongs (CSV columns are nested before)."""
+    found = {}
+    for key in data:
+        head, _, rest = key.partition(".")
+        if rest and head in _CONTAINERS:
+            found[key] = f"应写在 {head}: 下面（另起一行缩进两格写 {rest}: {data[key]}）"
+    return found
 
 
 def _flatten(profile: Profile, facts: BaseModel) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Exit status per the contract: 0 success, 2 bad input (message on stderr), 1 inte
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,8 +15,9 @@ import typer
 
 from zhibu.errors import BadInput
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="支部 Zhibu — 最强党支部 policy assistant")
-rules_app = typer.Typer(no_args_is_help=True, help="Rulebook maintenance.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, options_metavar="[选项]",
+                  help="支部 Zhibu：“最强党支部”政策问答与自查助手。")
+rules_app = typer.Typer(no_args_is_help=True, options_metavar="[选项]", help="规则书维护。")
 app.add_typer(rules_app, name="rules")
 
 
@@ -24,90 +26,132 @@ def emit_json(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
 
 
-@app.command()
+@app.command(options_metavar="[选项]")
 def ingest(
-    paths: list[Path] = typer.Argument(None, help="Files or folders to add or replace (default: the shipped corpus only)."),
-    remove: list[str] = typer.Option([], "--remove", help="Remove a document by its id."),
-    no_corpus: bool = typer.Option(False, "--no-corpus", help="Do not (re)sync the shipped corpus."),
-    as_json: bool = typer.Option(False, "--json"),
+    paths: list[Path] = typer.Argument(None, help="要新增或替换的文件或文件夹（不写则只同步自带的政策文件）。"),
+    remove: list[str] = typer.Option([], "--remove", help="按文件编号（doc_id）删除一份文件。"),
+    no_corpus: bool = typer.Option(False, "--no-corpus", help="不同步自带的政策文件。"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
 ) -> None:
-    """(Re)build the knowledge base; idempotent and atomic."""
+    """（重新）建立知识库；可重复运行，原子切换。"""
     from knowledge.cli_commands import run_ingest
 
     run_ingest(paths or [], remove=remove, include_corpus=not no_corpus, as_json=as_json)
 
 
-@app.command()
+@app.command(options_metavar="[选项]")
 def ask(
     question: Optional[str] = typer.Argument(None, help="问题"),
-    as_json: bool = typer.Option(False, "--json"),
-    k: int = typer.Option(5, "--k", min=1, max=20, help="Passages to cite at most."),
-    questions: Optional[Path] = typer.Option(None, "--questions", help="One question per line, or JSONL with a 'question' field."),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
+    k: int = typer.Option(5, "--k", min=1, max=20, help="最多引用的段落数。"),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="问题文件：每行一个问题，或每行一个含 question 字段的 JSON。"),
 ) -> None:
-    """Grounded answer with citations, or an honest 'not covered'."""
+    """依据政策原文回答并注明出处；文件没有规定的如实说明。"""
     from knowledge.cli_commands import run_ask
 
     run_ask(question, as_json=as_json, k=k, questions_file=questions)
 
 
-@app.command("eval-qa")
+@app.command("eval-qa", options_metavar="[选项]")
 def eval_qa(
-    file: Path = typer.Argument(..., help="JSONL in the format of qa_dev.jsonl"),
-    k: int = typer.Option(5, "--k"),
-    as_json: bool = typer.Option(False, "--json"),
-    min_hit5: float = typer.Option(0.0, "--min-hit5", help="Exit 1 when hit@5 falls below this floor."),
+    file: Path = typer.Argument(..., help="问题集（JSONL，格式同 qa_dev.jsonl）。"),
+    k: int = typer.Option(5, "--k", help="计算命中率时看前几个段落。"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
+    min_hit5: float = typer.Option(0.0, "--min-hit5", help="hit@5 低于此值时以状态 1 退出。"),
 ) -> None:
-    """Retrieval and refusal quality on a question set."""
+    """在问题集上评估检索与拒答质量。"""
     from knowledge.cli_commands import run_eval_qa
 
     run_eval_qa(file, k=k, as_json=as_json, min_hit5=min_hit5)
 
 
-@app.command()
+@app.command(options_metavar="[选项]")
 def check(
-    profile: str = typer.Argument(..., help="Profile JSON/YAML file, or - for stdin."),
-    as_json: bool = typer.Option(False, "--json"),
+    profile: Optional[str] = typer.Argument(None, metavar="档案文件",
+                                            help="党支部档案文件（JSON 或 YAML），- 表示从标准输入读取。"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
+    details: bool = typer.Option(False, "--details", help="逐项列出全部评定条件及其依据原文。"),
+    template: Optional[str] = typer.Option(None, "--template", metavar="领域",
+                                           help="打印该领域可填写的档案模板（YAML，每项附中文说明），如 --template 嘎查村。"),
 ) -> None:
-    """Evaluate one branch profile against the 最强党支部 rules."""
-    from evaluators.cli_commands import run_check
+    """按“最强党支部”评定条件检查一个党支部的档案。"""
+    from evaluators.cli_commands import print_template, run_check
 
-    run_check(profile, as_json=as_json)
+    if template is not None:
+        print_template(template)
+    else:
+        run_check(profile, as_json=as_json, details=details)
 
 
-@app.command()
+@app.command(options_metavar="[选项]")
 def batch(
-    file: Path = typer.Argument(..., help="CSV or XLSX, one branch per row, dotted keys."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write an XLSX report (and a PNG chart beside it)."),
-    as_json: bool = typer.Option(False, "--json"),
+    file: Path = typer.Argument(..., help="CSV 或 XLSX 文件：第一行为字段名（嵌套字段用点号，如 facts.stars），每行一个党支部。"),
+    out: Optional[Path] = typer.Option(None, "--out", help="写出 XLSX 报告（旁边另存 PNG 图表）。"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
 ) -> None:
-    """Evaluate many profiles and compare the qualifying share with the year's target."""
+    """批量检查多个党支部，并与年度比例目标比较。"""
     from evaluators.cli_commands import run_batch
 
     run_batch(file, out=out, as_json=as_json)
 
 
-@rules_app.command("check")
+@rules_app.command("check", options_metavar="[选项]")
 def rules_check() -> None:
-    """Every quoted clause must stand in the corpus; every contract key must be read by a rule."""
+    """核对规则书：引用的原文都在政策文件中，每个档案字段都有规则读取。"""
     from evaluators.cli_commands import run_rules_check
 
     run_rules_check()
 
 
-@app.command()
+@app.command(options_metavar="[选项]")
 def chat() -> None:
-    """The bot's dialogue in the terminal (no token, no network)."""
+    """在终端里使用与机器人相同的对话（不需要令牌和网络）。"""
     from bot.terminal import run_terminal_chat
 
     run_terminal_chat()
 
 
-@app.command("bot")
+@app.command("bot", options_metavar="[选项]")
 def run_bot() -> None:
-    """Run the Telegram bot (settings from the environment)."""
+    """运行 Telegram 机器人（配置取自环境变量）。"""
     from bot.telegram_app import run_telegram_bot
 
     run_telegram_bot()
+
+
+# Usage errors from typer's click, in Chinese (the flag names stay as typed).
+def _suggest(name: str | None) -> str:
+    return f"（您是想输入 {name} 吗？）" if name else ""
+
+
+_VALUE_ERRORS = {"valid integer": "应为整数", "valid number": "应为数字", "valid boolean": "应为 是/否"}
+_USAGE_ERRORS = (
+    (re.compile(r"Missing argument '(.+?)'\.?"), lambda m: f"缺少参数 {m[1]}"),
+    (re.compile(r"Missing option '(.+?)'\.?"), lambda m: f"缺少选项 {m[1]}"),
+    (re.compile(r"No such option: (\S+?)\.?(?: Did you mean '?(\S+?)'?\?| \(Possible options: (.+)\))?"),
+     lambda m: f"没有这个选项：{m[1]}" + _suggest(m[2] or m[3])),
+    (re.compile(r"No such command '(.+?)'\.?(?: Did you mean '(.+?)'\?)?"), lambda m: f"没有这个命令：{m[1]}" + _suggest(m[2])),
+    (re.compile(r"Option '(.+?)' requires an argument\.?"), lambda m: f"选项 {m[1]} 后面需要一个值"),
+    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), lambda m: f"多余的参数：{m[1]}"),
+    (re.compile(r"Invalid value for '(.+?)': (.+)"),
+     lambda m: f"{m[1]} 的取值无效：" + next((zh for en, zh in _VALUE_ERRORS.items() if en in m[2]), m[2])),
+)
+
+
+def _usage_error(exc: Exception) -> int:
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `zhibu` or `zhibu rules`: the help was the answer
+        sys.stderr.write(exc.format_message() + "\n")
+        return 0
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    for pattern, translate in _USAGE_ERRORS:
+        match = pattern.fullmatch(message.strip())
+        if match:
+            message = translate(match)
+            break
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "zhibu"
+    sys.stderr.write(f"错误：{message}\n用法见：{path} --help\n")
+    return getattr(exc, "exit_code", 2)
 
 
 def _report(exc: Exception) -> int:
@@ -115,10 +159,10 @@ def _report(exc: Exception) -> int:
     from pydantic import ValidationError
 
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
-        exc.show()
-        return exc.exit_code
+        return _usage_error(exc)
     if isinstance(exc, ValidationError):  # the settings from the environment / .env
-        sys.stderr.write(f"configuration error: {exc}\n")
+        problems = "；".join(f"{'.'.join(map(str, item['loc'])).upper()}：{item['msg']}" for item in exc.errors())
+        sys.stderr.write(f"错误：配置有误（环境变量或 .env）：{problems}\n")
         return 2
     import traceback
 
@@ -126,16 +170,34 @@ def _report(exc: Exception) -> int:
     return 1
 
 
+def _chinese_help(command) -> None:
+    """Help screens in Chinese: panel titles and the --help option's own text (typer leaves them English)."""
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE = "参数", "选项"
+    rich_utils.COMMANDS_PANEL_TITLE, rich_utils.ERRORS_PANEL_TITLE = "命令", "错误"
+    rich_utils.REQUIRED_LONG_STRING, rich_utils.DEFAULT_STRING = "[必填]", "[默认：{}]"
+    for sub in [command, *getattr(command, "commands", {}).values()]:
+        option = sub.get_help_option(typer.Context(sub))
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        if sub is not command and hasattr(sub, "commands"):
+            _chinese_help(sub)
+
+
 def main() -> None:
+    command = typer.main.get_command(app)
+    if len(sys.argv) < 2 or {"--help", "-h"} & set(sys.argv[1:]) or sys.argv[1:] == ["rules"]:
+        _chinese_help(command)
     try:
-        app(standalone_mode=False)
+        command(standalone_mode=False)
     except BadInput as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"错误：{exc}\n")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        sys.stderr.write("aborted\n")
+        sys.stderr.write("已中止\n")
         sys.exit(130)
     except Exception as exc:
         sys.exit(_report(exc))
