@@ -168,6 +168,7 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
             "domain": evaluation.domain,
             "year": evaluation.year,
             "verdict": evaluation.verdict,
+            "verdict_label": evaluation.verdict_label,  # names how many items are to be confirmed
             "failing": [c.id for c in failed],
             "failing_requirements": [c.requirement for c in failed],
             "failing_reasons": [c.reason for c in failed],
@@ -206,9 +207,9 @@ def _count_once(result: BatchResult, row: dict[str, Any]) -> None:
         result.branches[identity] = row
 
 
-def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> str:
+def render_summary(summary: dict[str, Any]) -> str:
     target = summary["target"]
-    met = "" if target is None else "，已达到" if summary["target_met"] else "，未达到"
+    met = "" if target is None else "；已达到" if summary["target_met"] else "；未达到"
     lines = [
         f"共 {summary['total']} 个党支部（同名同领域同年度只计一次），符合评定条件 {summary['qualifies']} 个，"
         f"占 {percent(summary['share'])}；暂不符合 {summary['does_not_qualify']} 个，信息不全 {summary['incomplete']} 个",
@@ -222,7 +223,7 @@ def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> s
     ]
     lines += ["", "明细："]
     for row in summary["rows"]:
-        lines.append(f"  第{row['row']}行 {row['name'] or '（未填名称）'}：{verdict_labels[row['verdict']]}"
+        lines.append(f"  第{row['row']}行 {row['name'] or '（未填名称）'}：{row['verdict_label']}"
                      + (f"（{row['reason']}）" if row["reason"] else ""))
     for duplicate in summary["duplicates"]:
         lines.append(f"  第{duplicate['row']}行与第{duplicate['same_as_row']}行是同一党支部，只计一次")
@@ -232,7 +233,7 @@ def render_summary(summary: dict[str, Any], verdict_labels: dict[str, str]) -> s
     return "\n".join(lines)
 
 
-def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, str]) -> Path:
+def write_report(summary: dict[str, Any], out: Path) -> Path:
     """Write the XLSX report and, beside it, the PNG chart (embedded in the first sheet); return the PNG."""
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
@@ -258,7 +259,7 @@ def write_report(summary: dict[str, Any], out: Path, verdict_labels: dict[str, s
     details = workbook.create_sheet("明细")
     details.append(["行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
     for row in summary["rows"]:
-        details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], verdict_labels[row["verdict"]],
+        details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], row["verdict_label"],
                         row["reason"], "、".join(row["failing_labels"]), "、".join(row["missing_labels"]),
                         "；".join(row["to_confirm"])])
     errors = workbook.create_sheet("有误的行")

@@ -70,17 +70,15 @@ def print_template(domain: str) -> None:
 
 def run_batch(file: Path, out: Path | None, as_json: bool) -> None:
     from evaluators.batch import render_summary, run_batch_file, write_report
-    from evaluators.rulebook import load_rulebook
 
-    labels = load_rulebook().verdict_labels
     summary = run_batch_file(Path(file)).summary()
     if out is not None:
-        chart = write_report(summary, Path(out), labels)
+        chart = write_report(summary, Path(out))
         summary["report"] = {"xlsx": str(out), "chart": str(chart)}
     if as_json:
         emit_json(summary)
         return
-    print(render_summary(summary, labels))
+    print(render_summary(summary))
     if out is not None:
         print(f"\n报告已写入 {out}，图表 {summary['report']['chart']}")
 
