@@ -44,10 +44,13 @@ def value_strategy(info) -> st.SearchStrategy:
 @st.composite
 def flat_profiles(draw, domain=None):
     domain = domain or draw(st.sampled_from(list(DOMAINS)))
-    flat = {"domain": domain, "year": draw(st.integers(2019, 2024))}
+    flat = {"domain": domain, "year": draw(st.integers(2019, 2027))}  # beyond the texts (2020–2023) too
     for key, info in contract_fields(domain).items():
         if key not in ("domain", "year") and draw(st.booleans()):
             flat[key] = draw(st.one_of(st.none(), value_strategy(info)))
+    for parameter in load_rulebook().parameters.for_domain(domain):  # a standard the 上级 announced, sometimes
+        if draw(st.booleans()):
+            flat[f"parameters.{parameter.name}"] = draw(st.integers(0, 200_000))
     return flat
 
 
@@ -84,6 +87,11 @@ def test_random_profiles_never_crash_and_are_deterministic(profile):
     statuses = {c.status for c in first.criteria}
     assert (first.verdict == "does_not_qualify") == ("fail" in statuses)
     assert set(first.missing) <= {key for c in first.criteria if c.status == "unknown" for key in c.missing}
+    # another year's figure is always named as to be confirmed, and only then
+    confirm = [c for c in first.criteria if c.parameter and c.parameter.basis in ("latest_documented", "nearest_documented")
+               and c.status in ("pass", "fail")]
+    assert first.to_confirm == confirm
+    assert ("待确认" in first.verdict_label) == (first.verdict == "qualifies" and bool(confirm))
 
 
 @SETTINGS
