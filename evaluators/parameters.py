@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Callable, NamedTuple
 
 from evaluators.checks import percent, plain_number
@@ -232,6 +233,7 @@ def staff_file() -> Path:
     return Path(home).expanduser() / STAFF_FILE_NAME
 
 
+@lru_cache(maxsize=1)  # resolve() asks for the staff file on every evaluation; .env does not change at run time
 def _dotenv_home() -> str | None:
     env = Path(".env")
     if not env.is_file():
@@ -298,13 +300,14 @@ def year_notice(domain: str, year: int) -> str | None:
     from evaluators.rulebook import load_rulebook
 
     table = load_rulebook().parameters
+    dated = table.for_domain(domain)
     notes = []
-    for parameter in table.for_domain(domain):
+    for parameter in dated:
         resolved = table.resolve(parameter.name, year)
         if resolved.to_confirm:
             notes.append(f"{year}年没有文件规定的{parameter.label}：如知道上级公布的本年度标准可以填写，"
                          f"否则按{resolved.year_used}年的标准（{resolved.shown}）判断，结论中标为“待确认”")
-    if year not in table.documented_years("targets.share") and not notes:
+    if not dated and year not in table.documented_years("targets.share"):
         target_years = year_span(table.documented_years("targets.share"))
         notes.append(f"文件规定了{target_years}的目标，没有{year}年的；本领域的评定条件不随年度变化，照常判断")
     return "提示：" + "；".join(notes) + "。" if notes else None

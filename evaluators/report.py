@@ -32,11 +32,6 @@ def cite(citation: dict[str, str]) -> str:
     return f"《{citation['document']}》{number}{section}{quote}"
 
 
-def source(citation: dict[str, str]) -> str:
-    """《文件》章节, without the quote: for one-line references."""
-    return f"《{citation['document']}》{chinese_punctuation(citation.get('section') or '')}"
-
-
 def _heading(evaluation: Evaluation) -> list[str]:
     name = evaluation.name or "本党支部"
     return [f"【“最强党支部”自查】{name}（{DOMAINS[evaluation.domain]} · {evaluation.year}年度）",

@@ -117,3 +117,10 @@ def test_a_profile_may_give_only_its_own_domains_standards():
     profile = passing_profile("community") | {"parameters": {"gacha_village.collective_income": 60000}}
     with pytest.raises(Exception, match="parameters.gacha_village.collective_income 不是本领域的年度标准"):
         evaluate(profile)
+
+
+def test_a_year_covered_by_staff_needs_no_notice(staff_file):
+    write(staff_file, [staff_entry()])
+    assert year_notice("gacha_village", 2026) is None
+    assert year_coverage("gacha_village").endswith("2021年嘎查村集体经济年经营性收入标准为超过5万元；"
+                                                   "2026年嘎查村集体经济年经营性收入标准为超过9万元。")

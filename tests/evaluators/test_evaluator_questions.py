@@ -281,6 +281,8 @@ def test_an_honest_no_to_a_question_about_a_problem_records_no_problem(key):
         ("school", "facts.party_master_teacher_ratio", "百分之三十", 0.3),
         ("school", "facts.party_master_teacher_ratio", "30%。", 0.3),
         ("university", "facts.branch_kind", "教师", "teacher"),
+        ("gacha_village", "facts.star_strong_team", "获得了", True),
+        ("state_enterprise", "facts.has_activity_venue", "还没有", False),
     ],
 )
 def test_everyday_answers(domain, key, text, value):
