@@ -62,10 +62,6 @@ class CriterionResult:
         return self.rule.citation.as_dict
 
     @property
-    def parameter_citation(self) -> dict[str, str] | None:
-        return self.parameter.source if self.parameter else None
-
-    @property
     def to_confirm(self) -> bool:
         """Judged against another year's figure: the verdict holds once the year's own figure is confirmed."""
         return self.parameter is not None and self.parameter.to_confirm and self.status in (PASS, FAIL)
@@ -92,10 +88,8 @@ class CriterionResult:
             "citation": dict(self.citation),
             "missing": list(self.missing),
         }
-        if self.parameter:
+        if self.parameter:  # the dated figure used, its year, basis and clause
             data["parameter"] = self.parameter.to_dict()
-            if self.parameter_citation:
-                data["parameter_citation"] = dict(self.parameter_citation)
         return data
 
 
@@ -132,7 +126,7 @@ class Evaluation:
     _values: dict[str, Any] = field(repr=False, compare=False)
     _next_step: NextStep = field(repr=False, compare=False)
 
-    # Benefits, next step and prompts are built when read: a batch needs none of them.
+    # Benefits and the next step are built when read: a batch needs neither.
     @cached_property
     def benefits(self) -> tuple[Benefit, ...]:
         """What the policy attaches to a qualifying branch; empty otherwise."""
@@ -143,11 +137,6 @@ class Evaluation:
     @cached_property
     def next_step(self) -> dict[str, Any]:
         return self._next_step.to_dict()
-
-    @cached_property
-    def missing_prompts(self) -> dict[str, str]:
-        """Missing key → the self-check question that asks for it."""
-        return {key: self._rules.facts[key].prompt or "" for key in self.missing if key in self._rules.facts}
 
     def label(self, key: str) -> str:
         """The Chinese name of a profile key."""
