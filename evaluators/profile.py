@@ -61,7 +61,8 @@ UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 # Everyday number answers: 8万元, 大概8万左右, 第5名, 九颗, 两名, 三十人, 一万二.
-_HEDGES = re.compile(r"^(?:大概|大约|约|差不多|将近|接近|估计|应该是|一共|总共|共|合计|第)+|(?:左右|上下|多|余|以上)+$")
+_HEDGES = re.compile(r"^(?:大概|大约|约|差不多|将近|接近|估计|应该是|一共|总共|共|合计|超过|不少于|不低于|至少|第)+"
+                     r"|(?:左右|上下|多|余|以上)+$")
 _UNIT = re.compile(r"(?:颗星|个人|名党员|块钱|元|块|人|名|位|个|次|星|颗|分|项)$")
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?$")
 _CHINESE_NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿点壹贰叁肆伍陆柒捌玖拾佰仟.0123456789")

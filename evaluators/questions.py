@@ -189,18 +189,20 @@ def _parameter_questions(domain: str, year: int, rulebook: Rulebook) -> list[Que
         resolved = rulebook.parameters.resolve(check.parameter, year)
         if not resolved.to_confirm:
             continue
+        parameter = rulebook.parameters.parameters[check.parameter]
+        kind = "ratio" if parameter.kind == "share" else "number"
         questions.append(Question(
             key=f"parameters.{check.parameter}",
-            kind="number",
+            kind=kind,
             prompt=messages["parameter_prompt"].format(**resolved._asdict()),
             help=f"{criterion.requirement}。依据：{cite(criterion.citation.as_dict)}；"
                  f"{resolved.year_used}年的标准依据：{cite(resolved.source)}",
             citation=criterion.citation.as_dict,
             label=f"上级公布的{year}年度{resolved.label}",
-            unit=rulebook.parameters.parameters[check.parameter].unit,
+            unit=parameter.unit,
             minimum=0,
             after=check.fact,
-            hint=_hint(messages["hints"], "number", "元"),
+            hint=_hint(messages["hints"], kind, parameter.unit),
         ))
     return questions
 
