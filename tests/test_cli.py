@@ -9,11 +9,12 @@ def test_usage_error_exits_2_without_a_traceback(tmp_path):
     result = run_zhibu("ask", "问题", "--k", "99", home=tmp_path / "home")
     assert result.returncode == 2
     assert "--k" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith("错误：--k 的取值无效：不能大于 20")
 
 
 def test_unknown_command_exits_2(tmp_path):
     result = run_zhibu("nosuch", home=tmp_path / "home")
-    assert result.returncode == 2 and "No such command" in result.stderr
+    assert result.returncode == 2 and result.stderr.startswith("错误：没有这个命令：nosuch")
 
 
 def test_bad_admin_ids_are_a_configuration_error(tmp_path):

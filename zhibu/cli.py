@@ -124,7 +124,21 @@ def _suggest(name: str | None) -> str:
     return f"（您是想输入 {name} 吗？）" if name else ""
 
 
-_VALUE_ERRORS = {"valid integer": "应为整数", "valid number": "应为数字", "valid boolean": "应为 是/否"}
+_VALUE_ERRORS = (
+    (re.compile(r".*valid integer.*"), "应为整数"),
+    (re.compile(r".*valid number.*"), "应为数字"),
+    (re.compile(r".*valid boolean.*"), "应为 是/否"),
+    (re.compile(r".*less than or equal to (\S+)"), "不能大于 {0}"),
+    (re.compile(r".*greater than or equal to (\S+)"), "不能小于 {0}"),
+)
+
+
+def _value_error(text: str) -> str:
+    for pattern, template in _VALUE_ERRORS:
+        match = pattern.fullmatch(text.strip())
+        if match:
+            return template.format(*match.groups())
+    return text
 _USAGE_ERRORS = (
     (re.compile(r"Missing argument '(.+?)'\.?"), lambda m: f"缺少参数 {m[1]}"),
     (re.compile(r"Missing option '(.+?)'\.?"), lambda m: f"缺少选项 {m[1]}"),
@@ -134,7 +148,7 @@ _USAGE_ERRORS = (
     (re.compile(r"Option '(.+?)' requires an argument\.?"), lambda m: f"选项 {m[1]} 后面需要一个值"),
     (re.compile(r"Got unexpected extra arguments? \((.+)\)"), lambda m: f"多余的参数：{m[1]}"),
     (re.compile(r"Invalid value for '(.+?)': (.+)"),
-     lambda m: f"{m[1]} 的取值无效：" + next((zh for en, zh in _VALUE_ERRORS.items() if en in m[2]), m[2])),
+     lambda m: f"{m[1]} 的取值无效：{_value_error(m[2])}"),
 )
 
 
@@ -161,7 +175,8 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
         return _usage_error(exc)
     if isinstance(exc, ValidationError):  # the settings from the environment / .env
-        problems = "；".join(f"{'.'.join(map(str, item['loc'])).upper()}：{item['msg']}" for item in exc.errors())
+        problems = "；".join(f"{'.'.join(map(str, item['loc'])).upper()}：{item['msg'].removeprefix('Value error, ')}"
+                            for item in exc.errors())
         sys.stderr.write(f"错误：配置有误（环境变量或 .env）：{problems}\n")
         return 2
     import traceback
