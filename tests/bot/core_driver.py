@@ -65,7 +65,7 @@ class CoreUser:
         why = next((b.data for b in self.buttons() if b.data.startswith("why|")), None)
         if why is None:
             return None
-        return questions_for(self.state["domain"], self.state["year"])[int(why.split("|")[1])]
+        return questions_for(self.state["domain"], self.state.get("year"))[int(why.split("|")[1])]
 
     def clone(self) -> "CoreUser":
         return CoreUser(self.dialogue, copy.deepcopy(self.state))
