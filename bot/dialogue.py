@@ -332,6 +332,8 @@ class Dialogue:
         if action == "cancel":
             state.reset()
             return [Reply("已取消自检。随时发送 /check 重新开始。")]
+        if state.phase == sc.DONE:
+            return [Reply("好的，上一次的回答和结果都保留着：可以输入“修改第3题”改一题，或发送 /export 导出。")]
         return self._prompt(state, "好的，接着自检——\n")
 
     async def _passed_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
@@ -364,7 +366,7 @@ class Dialogue:
 
     @staticmethod
     def _would_discard(state: sc.CheckState) -> bool:
-        return state.phase in sc.IN_CHECK and bool(state.answers)
+        return state.phase in sc.IN_CHECK | {sc.DONE} and bool(state.answers)
 
     def _ask_confirmation(self, state: sc.CheckState, action: str) -> list[Reply]:
         state.confirming = action
@@ -407,7 +409,7 @@ class Dialogue:
     def _prompt(self, state: sc.CheckState, prefix: str = "") -> list[Reply]:
         """The message of the current step (empty outside a check), with `prefix` before it."""
         phase = state.phase
-        if state.confirming and phase in sc.IN_CHECK:
+        if state.confirming and phase in sc.IN_CHECK | {sc.DONE}:
             reply = sc.confirm_prompt(state, state.confirming)
         elif phase == sc.DOMAIN:
             reply = sc.domain_prompt()
@@ -458,6 +460,8 @@ class Dialogue:
 
     def _advance(self, state: sc.CheckState, *, check_settled: bool = False, prefix: str = "") -> list[Reply]:
         answers, _, upcoming = state.scan()
+        if state.revising:  # only what the change made apply is asked before the new verdict
+            upcoming = next((q for q in state.open_questions() if q.key not in state.left_open), None)
         state.pending = None
         if upcoming is None and state.revising:
             return self._verdict(state, prefix + "按修改后的回答重新评定：\n\n")
@@ -484,9 +488,11 @@ class Dialogue:
             state.phase, state.revising = sc.REVIEW, False
             return self._prompt(state, f"回答之间有矛盾：{exc}\n请修改后再看结果。\n\n")
         state.phase, state.pending, state.revising = sc.DONE, None, False
+        state.left_open = [question.key for question in state.open_questions()]
         passed = len(evaluation.by_status("pass"))
-        buttons = ((Button("修改某题答案", "review|change"), Button(f"查看已达标的{passed}项", "passed|show")),
-                   (Button("导出自检档案", "cmd|export"), Button("重新自检", "cmd|check")))
+        buttons = ((Button("修改某题答案", "review|change", choice=True),
+                    Button(f"查看已达标的{passed}项", "passed|show", choice=True)),
+                   (Button("导出自检档案", "cmd|export", choice=True), Button("重新自检", "cmd|check", choice=True)))
         pieces = report_pieces(prefix + report)
         return [Reply(piece) for piece in pieces[:-1]] + [Reply(pieces[-1], buttons)]
 

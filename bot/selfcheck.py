@@ -70,6 +70,8 @@ class CheckState:
     confirming = _field("confirming")
     # True while an answer is changed after the verdict: the new verdict follows at once.
     revising = _field("revising", False)
+    # Questions left unanswered when the verdict came early ("直接看结果"): a change does not ask them.
+    left_open = _field("left_open", ())
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -145,6 +147,19 @@ class CheckState:
             elif upcoming is None:
                 upcoming = question
         return kept, listed, upcoming
+
+    def open_questions(self) -> list:
+        """Every question that applies and has no answer yet (the scan's upcoming is the first)."""
+        kept: dict[str, Any] = {}
+        waiting = []
+        for question in self.questions():
+            if not question.applies(kept):
+                continue
+            if question.key in self.answers:
+                kept[question.key] = self.answers[question.key]
+            else:
+                waiting.append(question)
+        return waiting
 
     def number_of(self, question) -> int:
         """The question's number as the review lists it: answered questions before it, plus one."""
@@ -288,9 +303,17 @@ def settled_prompt(year: int, failures: list[str]) -> Reply:
     return Reply(text, buttons)
 
 
+def answer_line(question, value: Any) -> str:
+    """"组织评定等次：优秀"; a yes/no recorded in its own words needs no label ("没有此类问题")."""
+    shown = show_value(question, value)
+    if question.kind == "bool" and value is not None and shown not in _BOOL_TOKENS.values():
+        return shown
+    return f"{question.label}：{shown}"
+
+
 def answer_lines(state: CheckState) -> list[str]:
-    """One short line per answer: number, label, answer."""
-    return [f"{n}. {q.label}：{show_value(q, state.answers[q.key])}" for n, q in enumerate(state.scan()[1], 1)]
+    """One short line per answer, numbered as "修改第N题" counts."""
+    return [f"{n}. {answer_line(q, state.answers[q.key])}" for n, q in enumerate(state.scan()[1], 1)]
 
 
 def review_prompt(state: CheckState) -> Reply:
@@ -317,9 +340,12 @@ def confirm_prompt(state: CheckState, action: str) -> Reply:
     done = f"（{DOMAINS[state.domain]}，{state.year}年度，已答{answered}题）" if state.domain and state.year else ""
     if action == "cancel":
         text, yes = f"确定取消当前的自检{done}吗？已答的回答将不再保留。", "确定取消"
+    elif state.phase == DONE:
+        text, yes = f"重新自检会清除上一次的回答{done}，需要的话请先导出自检档案。确定重新开始吗？", "确定，重新开始"
     else:
         text, yes = f"您有一项自检尚未完成{done}。重新开始会放弃已答的回答，确定吗？", "确定，重新开始"
-    buttons = ((Button(yes, f"confirm|{action}", choice=True), Button("不，继续自检", "confirm|no", choice=True)),)
+    keep = "不，保留结果" if state.phase == DONE else "不，继续自检"
+    buttons = ((Button(yes, f"confirm|{action}", choice=True), Button(keep, "confirm|no", choice=True)),)
     return Reply(text, buttons)
 
 

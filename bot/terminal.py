@@ -79,7 +79,7 @@ class TerminalChat:
                     marks = choices if button.choice else actions
                     marks.append(button)
                     mark = str(len(marks)) if button.choice else _LETTERS[len(marks) - 1]
-                    cells.append(f"{mark}) {button.label}")
+                    cells.append(mark if button.label == mark else f"{mark}) {button.label}")
                 self.say("  " + "   ".join(cells))
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
         if choices or actions:
@@ -90,8 +90,9 @@ class TerminalChat:
             return f"提示：{reply.text}"
         if reply.kind == "edit":
             # On Telegram an edit rewrites the message whose button was pressed; here that message is
-            # already on screen above, so only the lines it did not have are printed.
-            return "\n".join(line for line in reply.text.splitlines() if line not in self._on_screen)
+            # already on screen above, so only the lines it did not have are printed (and a blank line).
+            new = "\n".join(line for line in reply.text.splitlines() if line not in self._on_screen)
+            return f"{new}\n" if new else ""
         return reply.text
 
     def _save(self, reply: Reply) -> Path:
