@@ -11,8 +11,8 @@ from bot.telegram_app import build_application
 from zhibu.settings import Settings
 
 ADMIN_ID = 1000  # listed in ZHIBU_ADMINS by the tests' settings
-# Data prefixes of the buttons on a self-check step: a question, the settled choice, the review.
-_STEP_BUTTONS = ("why|", "settled|", "review|confirm")
+# Data prefixes of the buttons on a self-check step: a question, the settled choice, the review, a confirmation.
+_STEP_BUTTONS = ("why|", "settled|", "review|confirm", "confirm|")
 
 
 def question_of(step: dict, questions: list):
@@ -24,8 +24,8 @@ def question_of(step: dict, questions: list):
 def answer_actions(question, value: Any) -> list[tuple[str, str]]:
     """How a person gives `value`: ("press", button label) or ("type", text), in order; None is
     不确定 (or 不清楚，跳过 where there is no such button)."""
-    if question.kind == "bool":
-        return [("press", {True: "是", False: "否", None: "不确定"}[value])]
+    if question.kind == "bool":  # a question about a problem records “是” as False (yes_value)
+        return [("press", "不确定" if value is None else "是" if value == question.yes_value else "否")]
     if value is None:
         return [("press", "不清楚，跳过")]
     if question.kind == "enum":

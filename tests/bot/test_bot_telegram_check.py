@@ -64,8 +64,9 @@ async def test_full_self_check_that_qualifies_then_export_is_accepted_by_zhibu_c
     step = await alice.start_check("社区", YEAR)
     assert "第 1 题" in step["text"]
     review = await alice.answer_all(step, questions, COMMUNITY_GOOD | {"points_score": None})
-    assert "请核对您的回答（社区，2025 年度）" in review["text"]
-    assert f"{len(questions)}. " in review["text"] and "——" in review["text"]
+    assert "请核对您的回答（社区，2025年度）" in review["text"]
+    assert f"{len(questions)}. " in review["text"] and "没有被列为软弱涣散党支部" in review["text"]
+    assert not any(question.prompt in review["text"] for question in questions)  # short labels, not prompts
 
     report = await verdict_after(alice, review, "确认，查看结果")
     profile = await export(alice)
@@ -142,9 +143,9 @@ async def test_why_back_review_change_and_cancel(bot):
     step = await frank.answer(step, questions[0], "2015-06-01")
     step = await frank.answer(step, questions[1], False)
     back = await frank.say("/back", expect="回到上一题")
-    assert questions[1].prompt in back["text"] and "上次回答：否" in back["text"]
-    back = await frank.say("/back", expect="回到上一题")
-    assert questions[0].prompt in back["text"] and "上次回答：2015-06-01" in back["text"]
+    assert questions[1].prompt in back["text"] and "上次回答：没有被列为软弱涣散党支部" in back["text"]
+    back = await frank.say("返回", expect="回到上一题")  # the everyday word works as /back
+    assert questions[0].prompt in back["text"] and "上次回答：2015年6月1日" in back["text"]
     year = await frank.say("/back", expect="评定年度")
     domain = await frank.say("/back", expect="请选择党支部所处领域")
     first = await frank.say("/back", expect="已经是第一步")
@@ -153,16 +154,20 @@ async def test_why_back_review_change_and_cancel(bot):
     await frank.press(first, "社区", expect="评定年度")
     step = await frank.say(str(YEAR), expect="第 1 题")
     review = await frank.answer_all(step, questions, COMMUNITY_GOOD)
-    change = await frank.press(review, "修改答案", expect="要修改哪一项")
+    await frank.press(review, "修改答案", expect="要修改哪一题")
     again = await frank.say("2", expect=questions[1].prompt)
     mark = bot.fake.last_message_id
     await bot.fake.press(frank.user_id, again, button_data(again, "是"))
     review = await frank.step_after(mark)
     assert "请核对" in review["text"]
-    assert f"2. {questions[1].prompt} —— 是" in review["text"]
-    assert change
+    assert "2. 被列为软弱涣散党支部" in review["text"]
 
-    cancelled = await frank.say("/cancel", expect="已取消自检")
+    asked = await frank.say("/cancel", expect="确定取消")  # nothing is discarded without a yes
+    assert frank.chat_id and [label for label, _ in buttons_of(asked)] == ["确定取消", "不，继续自检"]
+    resumed = await frank.press(asked, "不，继续自检", expect="请核对")
+    assert "接着自检" in resumed["text"]
+    await frank.say("取消", expect="确定取消")
+    cancelled = await frank.say("确定", expect="已取消自检")
     assert cancelled and "没有进行中的自检" in (await frank.say("/back"))["text"]
 
 
@@ -201,9 +206,10 @@ async def test_garbage_in_every_state_gets_a_reason_and_the_same_step_again(bot)
     mark = bot.fake.last_message_id
     await bot.fake.press(gina.user_id, settled, button_data(settled, "继续检查"))
     review = await gina.answer_all(await gina.step_after(mark), questions, COMMUNITY_GOOD)
-    assert "请点“确认，查看结果”" in (await gina.say("好的", expect="请核对"))["text"]
-    await gina.press(review, "修改答案", expect="要修改哪一项")
-    assert "请输入核对清单中的序号" in (await gina.say("99", expect="要修改哪一项"))["text"]
+    assert "请选择“确认，查看结果”" in (await gina.say("随便吧", expect="请核对"))["text"]
+    await gina.press(review, "修改答案", expect="要修改哪一题")
+    assert "没有第99题" in (await gina.say("99", expect="要修改哪一题"))["text"]
+    assert "请输入要修改的题号" in (await gina.say("第几题来着", expect="要修改哪一题"))["text"]
     assert "没有 /nonsense 这个命令" in (await gina.say("/nonsense"))["text"]
 
 
@@ -232,3 +238,62 @@ async def test_a_check_survives_a_restart_of_the_bot(settings, fake):
     finally:
         await second.stop()
     second.assert_no_errors()
+
+
+async def test_forged_button_data_is_read_like_typed_input(bot):
+    ivan = bot.person(2109)
+    await ivan.say("/check", expect="请选择党支部所处领域")
+    picker_year = await ivan.say("社区党支部", expect="评定年度")
+    assert "2020—2023年" in picker_year["text"]  # what the texts cover, before the year is picked
+    refusals = {}
+    for forged in ("year|1999", "year|2099", "year|-1", "year|2025|x"):
+        mark = bot.fake.last_message_id
+        await bot.fake.press(ivan.user_id, picker_year, forged)
+        await bot.fake.settle()
+        replies = [m["text"] for m in bot.fake.bot_messages(ivan.chat_id) if m["message_id"] > mark]
+        toast = bot.fake.calls_of("answerCallbackQuery")[-1].params.get("text")
+        refusals[forged] = replies[0] if replies else toast
+    typed = await ivan.say("1999", expect="年份不对")
+    assert refusals["year|1999"] == refusals["year|2099"] == typed["text"]  # refused exactly as typed 1999
+    assert refusals["year|-1"] == typed["text"] and refusals["year|2025|x"] == STALE
+    step = await ivan.say("去年", expect="第 1 题")
+    for forged in (f"ans|{-1}|0", "ans|0|yes", "why|-1", "chg|1", "tog|999|0", "review|confirm"):
+        await bot.fake.press(ivan.user_id, step, forged)
+        await bot.fake.settle()
+        assert bot.fake.calls_of("answerCallbackQuery")[-1].params.get("text") == STALE, forged
+    assert "第 1 题" in step["text"] and ivan.chat_id
+
+
+async def test_in_a_group_a_check_keyboard_answers_only_its_owner(bot):
+    group = bot.fake.group_chat(-4001)
+    anna, ben = bot.person(2201, group), bot.person(2202, group)
+    picker = await anna.say("/check@zhibu_test_bot", expect="请选择党支部所处领域")
+    await ben.say("/check@zhibu_test_bot", expect="请选择党支部所处领域")  # Ben has a check of his own
+    before = len(bot.fake.bot_messages(group["id"]))
+    await bot.fake.press(ben.user_id, picker, button_data(picker, "社区"))
+    await bot.fake.settle()
+    toast = bot.fake.calls_of("answerCallbackQuery")[-1].params.get("text")
+    assert toast and "其他成员" in toast
+    assert len(bot.fake.bot_messages(group["id"])) == before  # nothing sent, nothing changed
+    assert not bot.fake.calls_of("editMessageText") or all(
+        call.params.get("message_id") != picker["message_id"] for call in bot.fake.calls_of("editMessageText"))
+    await anna.press(picker, "社区", expect="评定年度")  # the owner's press works
+
+
+async def test_change_one_answer_after_the_verdict_gives_the_new_verdict_at_once(bot):
+    questions = questions_for("community", YEAR)
+    jane = bot.person(2110)
+    step = await jane.start_check("社区", YEAR)
+    review = await jane.answer_all(step, questions, COMMUNITY_GOOD)
+    report = await verdict_after(jane, review, "确认，查看结果")
+    assert "符合评定条件" in report
+    number = [q.key for q in questions].index("facts.grid_five_in_place") + 1
+    again = await jane.say(f"修改第{number}题", expect=questions[number - 1].prompt)
+    new_report = await verdict_after(jane, again, "否")
+    assert "按修改后的回答重新评定" in new_report and "暂不符合评定条件" in new_report
+    evaluation = evaluate(await export(jane))
+    assert evaluation.verdict == "does_not_qualify" and evaluation.failing_facts == ["facts.grid_five_in_place"]
+
+    restart = await jane.say("/check", expect="重新自检会清除")  # a finished check is not dropped silently
+    kept = await jane.press(restart, "不，保留结果", expect="保留")
+    assert kept and evaluate(await export(jane)).verdict == "does_not_qualify"
