@@ -25,7 +25,7 @@ from zhibu.settings import get_settings
 QUIT_WORDS = frozenset({"quit", "exit", "q", "退出", "/quit", "/exit"})
 _COMMAND_WORDS = frozenset(name for name, _ in COMMANDS)
 _LETTERS = string.ascii_lowercase
-BANNER = ("支部 Zhibu 终端对话。输入问题或命令（check 自检，help 帮助），quit 退出。\n"
+BANNER = ("“支部”助手 终端对话：直接输入问题；/check 开始自检，/help 使用说明，输入“退出”结束。\n"
           "选项前是数字的输入数字作答，是字母的输入字母（如 a）。")
 
 
