@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
+
 import pytest
 
 from bot.admin import safe_filename
-from bot.events import Event
+from bot.dialogue import report_pieces
+from bot.events import Button, Event, Reply
+from bot.selfcheck import change_request, match_domain, parse_year
+from bot.terminal import TerminalChat
 from bot.flood import FloodGate, Verdict
 from bot.persistence import SqlitePersistence
 from bot.telegram_app import file_url_for, webhook_options
@@ -128,3 +134,52 @@ def test_webhook_options_use_the_configured_secret_or_make_one(tmp_path):
                                       "webhook_url": "https://zhibu.example.org/tg/hook", "secret_token": "s3cret_-token"}
     made = webhook_options(given.model_copy(update={"zhibu_webhook_secret": None}))["secret_token"]
     assert len(made) >= 32 and made.replace("-", "").replace("_", "").isalnum()
+
+
+@pytest.mark.parametrize("typed, domain", [
+    ("社区党支部", "community"), ("嘎查村党支部", "gacha_village"), ("村", "gacha_village"), ("嘎查", "gacha_village"),
+    ("国企", "state_enterprise"), ("离退休干部职工党支部", "retired_staff"), ("高校党支部", "university"),
+    (" 社区 ", "community"), ("school", "school"), ("火星", None), ("企业", None), ("", None),
+])
+def test_domain_from_everyday_words(typed, domain):
+    assert match_domain(typed) == domain
+
+
+@pytest.mark.parametrize("typed, year", [
+    ("今年", 2026), ("去年", 2025), ("前年", 2024), ("2023", 2023), ("2023年度", 2023), ("2021年", 2021),
+    ("1999", None), ("2027", None), ("明年", None), ("20233", None), ("-1", None),
+])
+def test_year_from_everyday_words(typed, year):
+    assert parse_year(typed, date(2026, 11, 30)) == year
+
+
+@pytest.mark.parametrize("typed, number", [
+    ("修改第3题", 3), ("改第十二题的答案", 12), ("修改第两题", 2), ("修改 第 21 题。", 21), ("更正第5项", 5),
+    ("修改", None), ("第3题", None), ("修改第题", None),
+])
+def test_change_request(typed, number):
+    assert change_request(typed) == number
+
+
+def test_report_pieces_cut_only_between_sections_and_lose_nothing():
+    sections = [f"{n}、" + "说明文字。" * 60 for n in range(8)]
+    report = "\n\n".join(sections)
+    pieces = report_pieces(report, limit=700)
+    assert len(pieces) > 1 and "\n\n".join(pieces) == report
+    assert all(piece.split("\n\n")[0] in sections for piece in pieces)  # every piece starts a section
+    assert report_pieces("短结论") == ["短结论"]
+
+
+def test_terminal_numbers_answer_the_step_whatever_else_is_on_screen(tmp_path):
+    sources = Reply("回答……\n出处：[1] [2]", ((Button("查看原文 [1]", "src|a"), Button("查看原文 [2]", "src|b")),))
+    question = Reply("第 2 题\n是否被列为软弱涣散党支部？", (
+        (Button("是", "ans|1|yes", choice=True), Button("否", "ans|1|no", choice=True)),
+        (Button("为什么问这个", "why|1"),)))
+    chat = TerminalChat(dialogue=None, out=io.StringIO(), save_dir=tmp_path)
+    chat.show([sources, question])
+    screen = chat._out.getvalue()
+    assert "a) 查看原文 [1]" in screen and "1) 是   2) 否" in screen and "c) 为什么问这个" in screen
+    assert chat.event_for("2") == Event(button="ans|1|no")  # 否, not the second source
+    assert chat.event_for("b") == Event(button="src|b") and chat.event_for("否") == Event(button="ans|1|no")
+    assert chat.event_for("3") == Event(text="3")  # no third choice: typed text
+    assert chat.event_for("check") == Event(command="check")
