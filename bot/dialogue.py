@@ -321,7 +321,8 @@ class Dialogue:
         turn.state.confirming = None
         if asked is None or parts[0] not in (asked, "no"):
             return None
-        return [Reply("好的。" if parts[0] == "no" else "已确认。", kind="edit")] + await self._confirmed(turn, parts[0])
+        choice = "✔ 不放弃，回答都保留着。" if parts[0] == "no" else "✔ 已确认。"
+        return [Reply(choice, kind="edit")] + await self._confirmed(turn, parts[0])
 
     async def _confirmed(self, turn: Turn, action: str) -> list[Reply]:
         """Carry out (or drop) a command that discards the answers, once the user has said yes (or no)."""
@@ -333,8 +334,8 @@ class Dialogue:
             state.reset()
             return [Reply("已取消自检。随时发送 /check 重新开始。")]
         if state.phase == sc.DONE:
-            return [Reply("好的，上一次的回答和结果都保留着：可以输入“修改第3题”改一题，或发送 /export 导出。")]
-        return self._prompt(state, "好的，接着自检——\n")
+            return [Reply("上一次的回答和结果都保留着：可以输入“修改第3题”改一题，或发送 /export 导出。")]
+        return self._prompt(state, "接着自检——\n")
 
     async def _passed_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         state = turn.state

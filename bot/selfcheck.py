@@ -303,17 +303,16 @@ def settled_prompt(year: int, failures: list[str]) -> Reply:
     return Reply(text, buttons)
 
 
-def answer_line(question, value: Any) -> str:
-    """"组织评定等次：优秀"; a yes/no recorded in its own words needs no label ("没有此类问题")."""
-    shown = show_value(question, value)
-    if question.kind == "bool" and value is not None and shown not in _BOOL_TOKENS.values():
-        return shown
-    return f"{question.label}：{shown}"
-
-
 def answer_lines(state: CheckState) -> list[str]:
-    """One short line per answer, numbered as "修改第N题" counts."""
-    return [f"{n}. {answer_line(q, state.answers[q.key])}" for n, q in enumerate(state.scan()[1], 1)]
+    """One short line per answer, numbered as "修改第N题" counts. A yes/no recorded in words of its
+    own stands alone ("没有被通报过"); words several answers share ("没有此类问题") get the label."""
+    listed = state.scan()[1]
+    shown = [show_value(q, state.answers[q.key]) for q in listed]
+    lines = []
+    for number, (question, text) in enumerate(zip(listed, shown), 1):
+        alone = question.kind == "bool" and text not in _BOOL_TOKENS.values() and shown.count(text) == 1
+        lines.append(f"{number}. {text}" if alone else f"{number}. {question.label}：{text}")
+    return lines
 
 
 def review_prompt(state: CheckState) -> Reply:
