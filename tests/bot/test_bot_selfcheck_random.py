@@ -58,16 +58,24 @@ async def play(data, dialogue) -> tuple[CoreUser, str, dict]:
     await user.say("/check")
     await user.press(DOMAINS[domain])
     await user.say(str(year))
+    await walk(data, user)
+    if data.draw(st.booleans(), label="change an answer after the verdict"):
+        answered = len(CheckState(user.state).scan()[1])
+        await user.say(f"修改第{data.draw(st.integers(1, max(answered, 1)))}题")
+        await walk(data, user)
+    return user, user.text, await user.export()
+
+
+async def walk(data, user: CoreUser) -> None:
+    """Random moves until the verdict; a long walk is finished with 不确定 and the result."""
     for _ in range(MAX_STEPS):
         if user.state.get("phase") == "done":
-            break
+            return
         await user.send(data.draw(st.sampled_from(moves(user))))
         check_invariants(user)
-    else:  # a long random walk: finish it with 不确定 and the result
-        while user.state.get("phase") != "done":
-            await user.press(finishing_press(user))
-            check_invariants(user)
-    return user, user.text, await user.export()
+    while user.state.get("phase") != "done":
+        await user.press(finishing_press(user))
+        check_invariants(user)
 
 
 @settings(max_examples=60, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate), suppress_health_check=[HealthCheck.function_scoped_fixture,
