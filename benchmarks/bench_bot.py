@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "bot"))
 
 from bot_harness import answer_actions, question_of  # noqa: E402
-from fake_telegram import Call, FakeTelegram, button_data  # noqa: E402
+from fake_telegram import Call, FakeTelegram, button_data, buttons_of  # noqa: E402
 
 from evaluators import questions_for  # noqa: E402
 
@@ -137,10 +137,12 @@ class SimUser:
         await self.say("/start")
         await self.say(QUESTIONS[(self.user_id + number) % len(QUESTIONS)])
         picker = (await self.say("/check"))[-1]
+        if any(data.startswith("confirm|") for _, data in buttons_of(picker)):  # the last verdict is kept until a yes
+            picker = (await self.press(picker, button_data(picker, "确定，重新开始")))[-1]
         label, answers = PROFILES[self.domain]
         await self.press(picker, button_data(picker, label))
         step = (await self.say(YEAR))[-1]
-        questions = questions_for(self.domain)
+        questions = questions_for(self.domain, int(YEAR))
         while (question := question_of(step, questions)) is not None:
             step = await self.answer(step, question, answers.get(question.key))
         await self.press(step, button_data(step, "确认，查看结果"))
