@@ -46,6 +46,7 @@ CONNECTION_POOL = 8
 POOL_TIMEOUT_S = 30.0
 KEPT_KEYBOARDS = 300  # per group chat: whose keyboard each recent message carries
 FOREIGN_KEYBOARD = "这是其他成员的自检，您的操作不会改变它。要自检请发送 /check。"
+SHARED_BUTTONS = ("src|",)  # 查看原文 reads a passage and changes no one's state: anyone in the group may press it
 
 
 class PerUserOrder(BaseUpdateProcessor):
@@ -228,7 +229,8 @@ class ZhibuBot:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         owner = _keyboard_owner(context.chat_data, query.message)
-        if owner is not None and owner != update.effective_user.id:
+        reading = (query.data or "").startswith(SHARED_BUTTONS)
+        if owner is not None and owner != update.effective_user.id and not reading:
             with suppress(TelegramError):
                 await query.answer(FOREIGN_KEYBOARD)
             return

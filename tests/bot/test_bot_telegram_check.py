@@ -279,6 +279,10 @@ async def test_in_a_group_a_check_keyboard_answers_only_its_owner(bot):
         call.params.get("message_id") != picker["message_id"] for call in bot.fake.calls_of("editMessageText"))
     await anna.press(picker, "社区", expect="评定年度")  # the owner's press works
 
+    answer = await anna.say("@zhibu_test_bot 党员评议优秀比例要达到多少？", expect="出处")
+    passage = await ben.press(answer, "查看原文 [1]", expect="《")  # reading a source changes nobody's check
+    assert passage["text"].split("\n", 1)[0] in answer["text"]
+
 
 async def test_change_one_answer_after_the_verdict_gives_the_new_verdict_at_once(bot):
     questions = questions_for("community", YEAR)
