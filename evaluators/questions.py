@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from evaluators.checks import Ratio, Threshold, chinese_date, percent, plain_number
+from evaluators.checks import FAIL, Ratio, Threshold, chinese_date, percent, plain_number
 from evaluators.engine import DOES_NOT_QUALIFY, evaluate
 from evaluators.profile import (
     DOMAINS,
@@ -320,5 +320,9 @@ def profile_from_answers(domain: str, year: int, answers: dict[str, object]) -> 
 
 
 def verdict_settled(domain: str, year: int, answers: dict[str, object]) -> bool:
-    """True once some criterion already fails: the remaining questions cannot change the verdict."""
-    return evaluate(profile_from_answers(domain, year, answers)).verdict == DOES_NOT_QUALIFY
+    """True once some criterion already fails for good: the remaining questions cannot change the verdict.
+
+    A failure against another year's figure (to be confirmed) does not settle it: the year's own figure may differ.
+    """
+    evaluation = evaluate(profile_from_answers(domain, year, answers))
+    return evaluation.verdict == DOES_NOT_QUALIFY and any(not result.to_confirm for result in evaluation.by_status(FAIL))

@@ -122,6 +122,12 @@ def test_verdict_settled_once_something_fails():
     assert verdict_settled("community", 2021, {"weak_and_lax": False, "negative.accountability": True})
 
 
+def test_a_failure_against_another_years_figure_does_not_settle_the_verdict():
+    answers = {"facts.collective_income_yuan": 40000}
+    assert verdict_settled("gacha_village", 2021, answers)  # the 2021 standard is documented: 4万 fails
+    assert not verdict_settled("gacha_village", 2026, answers)  # 2026 has no figure yet: to be confirmed
+
+
 def test_unknown_domain_for_questions():
     with pytest.raises(BadInput, match="未知领域"):
         questions_for("village")
