@@ -17,8 +17,8 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 
-from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled
-from evaluators.parameters import year_coverage, year_notice
+from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled,
+                        year_coverage, year_notice)
 
 from bot import selfcheck as sc
 from bot.events import Button, Document, Event, Reply
@@ -119,9 +119,9 @@ class Dialogue:
             action, state.confirming = state.confirming, None
             if words in sc.YES_WORDS | sc.NO_WORDS:
                 return await self._confirmed(turn, "no" if words in sc.NO_WORDS else action)
-        if state.phase in sc.IN_CHECK and words in sc.EXIT_WORDS:
+        if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.EXIT_WORDS:
             return await self._cancel(turn, [])
-        if state.phase in sc.IN_CHECK and words in sc.BACK_WORDS:
+        if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.BACK_WORDS:
             return await self._back(turn, [])
         if state.phase in sc.IN_CHECK | {sc.DONE} and state.answers:
             number = sc.change_request(text)

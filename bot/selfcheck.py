@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
-from evaluators import DOMAINS, questions_for
+from evaluators import DOMAINS, questions_for, resolve_domain
 
 from bot.events import Button, Reply
 
@@ -35,17 +35,6 @@ CONFIRM_WORDS = frozenset({"确认", "确认无误", "没问题", "无误", "对
 CHANGE_WORDS = frozenset({"修改", "修改答案", "改答案", "更正", "改一下", "我要修改"})
 _CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
-_DOMAIN_SUFFIXES = ("党支部", "党组织", "支部", "党委", "领域", "的")
-# Everyday names of a domain that are not a part of its label.
-DOMAIN_ALIASES = {
-    "村": "gacha_village", "嘎查": "gacha_village", "行政村": "gacha_village", "农村": "gacha_village",
-    "牧区": "gacha_village", "居委会": "community", "街道社区": "community", "国企": "state_enterprise",
-    "集体企业": "state_enterprise", "大学": "university", "高校": "university", "学院": "university",
-    "民企": "private_enterprise", "私企": "private_enterprise", "民营企业": "private_enterprise",
-    "非公企业": "private_enterprise", "医院": "public_hospital", "学校": "school", "中学": "school",
-    "小学": "school", "中小学": "school", "事业单位": "other_institution", "机关": "government_organ",
-    "党政机关": "government_organ", "退休": "retired_staff", "离退休": "retired_staff", "老干部": "retired_staff",
-}
 _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _PLAIN = re.compile(r"[\s，,。.！!？?、；;：:~～…“”\"'（）()]+")
 _MULTI_HINT = "可多选：逐项选择已具备的，选好后选“完成”；也可以直接输入，如“场所、设施”。"
@@ -197,21 +186,8 @@ def parse_year(text: str, today: date) -> int | None:
 
 
 def match_domain(text: str) -> str | None:
-    """A domain from its value, its label, an everyday name ("村", "国企") or a unique part of a label,
-    with or without "党支部" after it."""
-    word = plain_words(text)
-    for suffix in _DOMAIN_SUFFIXES:
-        if word.endswith(suffix) and len(word) > len(suffix):
-            word = word[: -len(suffix)]
-    if word in DOMAINS:
-        return word
-    exact = [value for value, label in DOMAINS.items() if label == word]
-    if exact:
-        return exact[0]
-    if word in DOMAIN_ALIASES:
-        return DOMAIN_ALIASES[word]
-    partial = [value for value, label in DOMAINS.items() if word and word in label]
-    return partial[0] if len(partial) == 1 else None
+    """A domain from its value, its label or an everyday name ("社区党支部", "村", "国企")."""
+    return resolve_domain(plain_words(text))
 
 
 def parse_small_number(text: str) -> int | None:
