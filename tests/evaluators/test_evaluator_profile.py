@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
 from evaluator_helpers import passing_profile, set_dotted
 
-from evaluators import ProfileError, evaluate
+from evaluators import DOMAINS, ProfileError, evaluate
+from evaluators.profile import contract_fields
 from zhibu.errors import BadInput
 
 
@@ -105,3 +109,16 @@ def test_ratio_above_one_is_rejected_with_a_hint():
     profile = passing_profile("school")
     profile["facts"]["party_master_teacher_ratio"] = 40
     assert problems_of(profile)[0].startswith("facts.party_master_teacher_ratio (支部内党员名师比例) 不能大于 1")
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_every_domain_template_is_a_valid_profile_with_a_comment_on_every_key(domain):
+    from evaluators.template import profile_template
+
+    template = profile_template(domain, 2026)
+    keys = [line for line in template.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert all(re.search(r"# \S", line) for line in keys)
+    profile = yaml.safe_load(template)
+    assert profile["domain"] == domain and profile["year"] == 2026
+    assert set(profile["facts"]) == {key.removeprefix("facts.") for key in contract_fields(domain) if key.startswith("facts.")}
+    assert evaluate(profile).verdict == "incomplete"
