@@ -15,9 +15,10 @@ import typer
 
 from zhibu.errors import BadInput
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, options_metavar="[选项]",
+app = typer.Typer(add_completion=False, no_args_is_help=True, options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
                   help="支部 Zhibu：“最强党支部”政策问答与自查助手。")
-rules_app = typer.Typer(no_args_is_help=True, options_metavar="[选项]", help="规则书维护。")
+rules_app = typer.Typer(no_args_is_help=True, options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
+                        help="规则书维护。")
 app.add_typer(rules_app, name="rules")
 
 
@@ -186,9 +187,20 @@ def _report(exc: Exception) -> int:
 
 
 def _chinese_help(command) -> None:
-    """Help screens in Chinese: panel titles and the --help option's own text (typer leaves them English)."""
+    """Help screens in Chinese: the usage line, panel titles and the --help option's text (typer leaves them English)."""
     from typer import rich_utils
 
+    try:  # typer ≥ 0.2x carries its own click
+        from typer._click.core import Context
+        from typer._click.formatting import HelpFormatter
+    except ImportError:
+        from click import Context, HelpFormatter
+
+    class ChineseUsage(HelpFormatter):
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+    Context.formatter_class = ChineseUsage
     rich_utils.ARGUMENTS_PANEL_TITLE, rich_utils.OPTIONS_PANEL_TITLE = "参数", "选项"
     rich_utils.COMMANDS_PANEL_TITLE, rich_utils.ERRORS_PANEL_TITLE = "命令", "错误"
     rich_utils.REQUIRED_LONG_STRING, rich_utils.DEFAULT_STRING = "[必填]", "[默认：{}]"

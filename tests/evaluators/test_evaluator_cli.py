@@ -217,5 +217,6 @@ def test_help_is_chinese():
         assert result.returncode == 0
         assert "显示本帮助并退出" in result.stdout and "Show this message" not in result.stdout
         assert "选项" in result.stdout and "Options" not in result.stdout
+        assert "用法：zhibu" in result.stdout and "Usage" not in result.stdout
     check = run_zhibu("check", "--help", env={"COLUMNS": "200"}).stdout
     assert "--template" in check and "打印该领域可填写的档案模板" in check
