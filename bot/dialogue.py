@@ -19,6 +19,7 @@ from datetime import date
 
 from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled,
                         year_coverage, year_notice)
+from evaluators.checks import PASS
 
 from bot import selfcheck as sc
 from bot.events import Button, Document, Event, Reply
@@ -490,7 +491,7 @@ class Dialogue:
             return self._prompt(state, f"回答之间有矛盾：{exc}\n请修改后再看结果。\n\n")
         state.phase, state.pending, state.revising = sc.DONE, None, False
         state.left_open = [question.key for question in state.open_questions()]
-        passed = len(evaluation.by_status("pass"))
+        passed = len(evaluation.by_status(PASS))
         buttons = ((Button("修改某题答案", "review|change", choice=True),
                     Button(f"查看已达标的{passed}项", "passed|show", choice=True)),
                    (Button("导出自检档案", "cmd|export", choice=True), Button("重新自检", "cmd|check", choice=True)))

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from evaluators import DOMAINS, questions_for, resolve_domain
+from evaluators.checks import NOT_APPLICABLE, PASS
 
 from bot.events import Button, Reply
 
@@ -331,7 +332,7 @@ def why_text(question) -> str:
 
 def passed_text(evaluation) -> str:
     """The criteria met (and those that do not apply), shown on request under the verdict."""
-    passed = evaluation.by_status("pass")
+    passed = evaluation.by_status(PASS)
     lines = [f"已达标 {len(passed)} 项："] + [f"✓ {result.requirement}" for result in passed]
-    lines += [f"－ 不适用：{result.reason}" for result in evaluation.by_status("not_applicable")]
+    lines += [f"－ 不适用：{result.reason}" for result in evaluation.by_status(NOT_APPLICABLE)]
     return "\n".join(lines)

@@ -49,7 +49,7 @@ async def test_typed_words_drive_the_settled_step_the_review_and_a_change(user):
     assert "已不能评为“最强党支部”" in user.text
     await user.say("继续")
     assert "第 3 题" in user.text
-    while (question := user.question()) is not None:
+    while user.question() is not None:
         await user.say("不确定")
     assert "请核对您的回答（离退休干部职工，2023年度）" in user.text and "1. 组建日期：2015年6月1日" in user.text
     assert_plain_chinese(user)
