@@ -266,8 +266,9 @@ class Dialogue:
         return self._answered_by_button(turn.state, question, parse_answer(question, "跳过"))
 
     def _answered_by_button(self, state: sc.CheckState, question, value) -> list[Reply]:
-        replies = self._after_answer(state, question, value)
-        return [Reply(f"{question.prompt}\n✔ 已记录：{sc.show_value(question, value)}", kind="edit")] + replies
+        """The question's message keeps its number and wording and shows what was recorded."""
+        asked = f"第 {state.number_of(question)} 题\n{question.prompt}\n✔ 已记录：{sc.show_value(question, value)}"
+        return [Reply(asked, kind="edit")] + self._after_answer(state, question, value)
 
     async def _why_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         if not turn.state.domain:
