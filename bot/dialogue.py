@@ -211,9 +211,10 @@ class Dialogue:
         return await handler(turn, []) if handler else None
 
     async def _domain_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
-        if turn.state.phase != sc.DOMAIN or parts[0] not in DOMAINS:
+        if turn.state.phase != sc.DOMAIN or len(parts) != 1:
             return None
-        return [Reply(f"领域：{DOMAINS[parts[0]]}", kind="edit")] + self._choose_domain(turn.state, parts[0])
+        replies = self._domain_text(turn, parts[0])  # the checks of a typed domain
+        return [Reply(f"领域：{DOMAINS[turn.state.domain]}", kind="edit")] + replies
 
     async def _year_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         if turn.state.phase != sc.YEAR or len(parts) != 1:

@@ -242,7 +242,11 @@ async def test_a_check_survives_a_restart_of_the_bot(settings, fake):
 
 async def test_forged_button_data_is_read_like_typed_input(bot):
     ivan = bot.person(2109)
-    await ivan.say("/check", expect="请选择党支部所处领域")
+    picker = await ivan.say("/check", expect="请选择党支部所处领域")
+    typed = await ivan.say("火星", expect="没有找到这个领域")
+    mark = bot.fake.last_message_id
+    await bot.fake.press(ivan.user_id, picker, "dom|火星")
+    assert (await bot.fake.reply(ivan.chat_id, "没有找到这个领域", after=mark))["text"] == typed["text"]
     picker_year = await ivan.say("社区党支部", expect="评定年度")
     assert "2020—2023年" in picker_year["text"]  # what the texts cover, before the year is picked
     refusals = {}
