@@ -464,7 +464,8 @@ class Dialogue:
 
     def _advance(self, state: sc.CheckState, *, check_settled: bool = False, prefix: str = "") -> list[Reply]:
         answers, _, upcoming = state.scan()
-        if state.revising:  # only what the change made apply is asked before the new verdict
+        if state.revising and verdict_settled(state.domain, state.year, answers):
+            # Still failing: questions skipped with 直接看结果 stay skipped; only what the change made apply is asked.
             upcoming = next((q for q in state.open_questions() if q.key not in state.left_open), None)
         state.pending = None
         if upcoming is None and state.revising:

@@ -84,3 +84,18 @@ async def test_export_is_a_chinese_named_profile_with_a_plain_note(user):
     document = next(reply for reply in replies if reply.kind == "document")
     assert document.document.filename == "自检档案-嘎查村-2021年度.json"
     assert not INTERNAL.search(document.text) and "复核" in document.text
+
+
+async def test_undoing_the_only_failure_after_an_early_verdict_asks_the_skipped_questions(user):
+    await user.start("社区", "2025年")
+    await user.say("2015年6月1日")
+    await user.say("是")  # weak and lax: settled
+    await user.press("直接看结果")
+    assert "暂不符合评定条件" in user.text
+    await user.say("修改第2题")
+    await user.say("否")  # no failure left: the questions skipped by 直接看结果 now matter
+    assert "第 3 题" in user.text and "重新评定" not in user.text
+    while user.question() is not None:
+        await user.say("不确定")
+    assert "按修改后的回答重新评定" in user.text and "信息不全" in user.text
+    assert CheckState(user.state).open_questions() == []

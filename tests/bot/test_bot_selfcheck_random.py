@@ -35,6 +35,8 @@ def check_invariants(user: CoreUser) -> None:
     state = CheckState(user.state)
     if state.phase == "review":  # the review comes only when nothing that applies is unanswered
         assert state.scan()[2] is None
+    if state.phase == "done" and user.evaluation().verdict != "does_not_qualify":
+        assert state.open_questions() == []  # only a failure may cut the questions short
     if state.phase == "question":
         question = state.question(state.pending)
         assert question is not None and question.applies(state.scan()[0])
