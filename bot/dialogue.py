@@ -19,7 +19,7 @@ from datetime import date
 
 from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled,
                         year_coverage, year_notice)
-from evaluators.checks import PASS
+from evaluators.checks import FAIL, PASS
 
 from bot import selfcheck as sc
 from bot.events import Button, Document, Event, Reply
@@ -483,7 +483,7 @@ class Dialogue:
         return evaluate(profile_from_answers(state.domain, state.year, state.scan()[0]))
 
     def _failures(self, state: sc.CheckState) -> list[str]:
-        return [c["reason"] for c in self._evaluate(state).to_dict()["criteria"] if c["status"] == "fail"]
+        return [result.reason for result in self._evaluate(state).by_status(FAIL)]
 
     def _verdict(self, state: sc.CheckState, prefix: str = "") -> list[Reply]:
         try:

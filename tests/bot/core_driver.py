@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,8 @@ from bot.library import Library
 from evaluators import evaluate, profile_from_answers, questions_for
 from zhibu.settings import Settings
 
+# What must never reach a chat user: field keys, English words, format codes, "按钮" (the terminal has none).
+INTERNAL = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|YYYY|JSON|zhibu|按钮|[a-z]{4,}")
 # Typed answers tried in order for the kinds without buttons: large to small, so a base asked before
 # its part (payroll before party funds) and a part asked before its base both come out compliant.
 TYPED_TRIALS = {

@@ -3,15 +3,12 @@ English or internal names on the way."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from core_driver import CoreUser, offline_dialogue
+from core_driver import INTERNAL, CoreUser, offline_dialogue
 from bot.selfcheck import CheckState
 from evaluators import questions_for
 
-INTERNAL = re.compile(r"[A-Za-z_]+\.[A-Za-z_]+|YYYY|JSON|zhibu|按钮|[a-z]{4,}")
 
 
 @pytest.fixture

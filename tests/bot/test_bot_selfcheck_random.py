@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from core_driver import TYPED_TRIALS, CoreUser, offline_dialogue
+from core_driver import INTERNAL, TYPED_TRIALS, CoreUser, offline_dialogue
 from bot.events import Event
 from bot.selfcheck import CheckState
 from evaluators import DOMAINS, evaluate
@@ -32,6 +32,7 @@ def moves(user: CoreUser) -> list[Event]:
 
 
 def check_invariants(user: CoreUser) -> None:
+    assert not INTERNAL.search(user.text), user.text  # no English, field keys or internal names
     state = CheckState(user.state)
     if state.phase == "review":  # the review comes only when nothing that applies is unanswered
         assert state.scan()[2] is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core_driver import offline_dialogue, run_check
+from core_driver import INTERNAL, offline_dialogue, run_check
 from bot.selfcheck import CheckState
 from bot.text import MESSAGE_LIMIT
 from evaluators import DOMAINS, evaluate, render_report
@@ -96,3 +96,4 @@ async def test_every_domain_and_year_reaches_the_verdict_zhibu_check_gives(domai
         failing_ids = sorted(c["id"] for c in result["criteria"] if c["status"] == "fail")
         assert failing_ids == sorted(r.id for r in evaluation.by_status("fail"))
         assert result["verdict_label"] in run.verdict
+        assert not INTERNAL.search(run.verdict), run.verdict
