@@ -40,10 +40,10 @@ WELCOME = (
 HELP = (
     "使用说明：\n"
     "• 直接输入问题，例如“党员评议优秀比例要达到多少？”，回答附出处，可以查看原文。\n"
-    "/check 开始自检（选领域、年度，逐题回答）\n"
+    "/check 开始自检（选领域、年度，逐题回答；也可以输入“自检”）\n"
     "/back 回到上一题重新回答（也可以输入“返回”）\n"
     "/cancel 取消当前自检（也可以输入“取消”）\n"
-    "/export 导出自检档案，可交上级党组织复核\n"
+    "/export 导出自检档案，可交上级党组织复核（也可以输入“导出”）\n"
     "/help 查看本说明\n"
     "自检途中随时可以提问，答完后会接着问原来的题目；看到结果后输入“修改第3题”可以只改这一题，马上得到新结论。"
 )
@@ -120,6 +120,8 @@ class Dialogue:
             action, state.confirming = state.confirming, None
             if words in sc.YES_WORDS | sc.NO_WORDS:
                 return await self._confirmed(turn, "no" if words in sc.NO_WORDS else action)
+        if words in sc.COMMAND_WORDS:
+            return await self._commands[sc.COMMAND_WORDS[words]](turn, [])
         if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.EXIT_WORDS:
             return await self._cancel(turn, [])
         if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.BACK_WORDS:

@@ -34,6 +34,9 @@ RESULT_WORDS = frozenset({"直接看结果", "看结果", "查看结果", "结�
 CONFIRM_WORDS = frozenset({"确认", "确认无误", "没问题", "无误", "对", "都对", "正确", "看结果", "查看结果",
                            "确认查看结果", "好", "好的", "是"})
 CHANGE_WORDS = frozenset({"修改", "修改答案", "改答案", "更正", "改一下", "我要修改"})
+# Typed words that mean a command, in every phase ("/check" still works everywhere).
+COMMAND_WORDS = {"自检": "check", "开始自检": "check", "我要自检": "check", "重新自检": "check", "帮助": "help",
+                 "使用说明": "help", "导出": "export", "导出自检档案": "export", "导出档案": "export"}
 _CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
 _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

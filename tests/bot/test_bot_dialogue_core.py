@@ -96,3 +96,18 @@ async def test_undoing_the_only_failure_after_an_early_verdict_asks_the_skipped_
         await user.say("不确定")
     assert "按修改后的回答重新评定" in user.text and "信息不全" in user.text
     assert CheckState(user.state).open_questions() == []
+
+
+async def test_command_words_typed_in_chinese(user):
+    await user.say("我要自检")
+    assert "请选择党支部所处领域" in user.text
+    await user.say("帮助")
+    assert "/check" in user.text and "请选择党支部所处领域" in user.text  # the step again under the help
+    await user.say("社区")
+    await user.say("今年")
+    await user.say("2015年6月")
+    await user.say("自检")
+    assert "重新开始会放弃已答的回答" in user.text
+    await user.say("不")
+    await user.say("导出")
+    assert any(reply.kind == "document" for reply in user.last)
