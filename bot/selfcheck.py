@@ -14,6 +14,7 @@ from typing import Any
 
 from evaluators import DOMAINS, questions_for, resolve_domain
 from evaluators.checks import NOT_APPLICABLE, PASS
+from evaluators.profile import parse_number
 
 from bot.events import Button, Reply
 
@@ -39,7 +40,6 @@ COMMAND_WORDS = {"自检": "check", "开始自检": "check", "我要自检": "ch
                  "使用说明": "help", "导出": "export", "导出自检档案": "export", "导出档案": "export"}
 _CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
-_CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _PLAIN = re.compile(r"[\s，,。.！!？?、；;：:~～…“”\"'（）()]+")
 _MULTI_HINT = "可多选：逐项选择已具备的，选好后选“完成”；也可以直接输入，如“场所、设施”。"
 
@@ -195,17 +195,12 @@ def match_domain(text: str) -> str | None:
 
 
 def parse_small_number(text: str) -> int | None:
-    """"12", "十二", "两" → the number (1–99); None otherwise."""
-    if text.isdigit():
-        return int(text)
-    if not text or any(ch not in _CHINESE_DIGITS and ch != "十" for ch in text):
+    """"12", "十二", "两" → the number; None for anything that is not a positive whole number."""
+    try:
+        number = parse_number(text)
+    except ValueError:
         return None
-    tens, _, ones = text.partition("十")
-    if "十" not in text:
-        return _CHINESE_DIGITS[text] if len(text) == 1 else None
-    if len(tens) > 1 or len(ones) > 1:
-        return None
-    return _CHINESE_DIGITS.get(tens, 1) * 10 + _CHINESE_DIGITS.get(ones, 0)
+    return int(number) if number > 0 and float(number).is_integer() else None
 
 
 def change_request(text: str) -> int | None:
