@@ -40,7 +40,10 @@ class CriterionResult:
 
     @property
     def remedy(self) -> str:
-        return self.rule.remedy
+        """The rule's fix, filled with the same figures as the reason (a failed 六有 names what is absent)."""
+        if self.status != FAIL or "{" not in self.rule.remedy:
+            return self.rule.remedy
+        return self.rule.remedy.format_map(_variables(self.rule, self._values))
 
     @property
     def conditions(self) -> tuple[str, ...]:
@@ -259,13 +262,19 @@ def _reason(criterion: Criterion, status: str, missing: tuple[str, ...], values:
         labels = "、".join(f"「{words.label(key)}」" for key in missing)  # labels may hold “” themselves
         template = criterion.texts.get("unknown") or words.messages["unknown"]
         return template.format(requirement=criterion.requirement, missing=labels)
-    year = values["year"]
-    explanation = criterion.check.explain(values, year)
+    explanation = criterion.check.explain(values, values["year"])
     template = words.messages[explanation.template] if explanation.template else (
         criterion.texts.get(status) or _default(words.messages[status], criterion.check.TYPE)
     )
-    variables = {"requirement": criterion.requirement, "year": year, "label": words.label(criterion.check.fact)}
-    return template.format_map(variables | explanation.variables)
+    return template.format_map(_variables(criterion, values, explanation))
+
+
+def _variables(criterion: Criterion, values: dict[str, Any], explanation=None) -> dict[str, Any]:
+    """What a reason or remedy template may name: the requirement, the year, the fact and the check's figures."""
+    year = values["year"]
+    explanation = explanation or criterion.check.explain(values, year)
+    return {"requirement": criterion.requirement, "year": year,
+            "label": criterion.check.words.label(criterion.check.fact)} | explanation.variables
 
 
 def _default(templates: dict[str, str], check_type: str) -> str:
