@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.dialogue import COMMANDS, Dialogue
 from bot.events import Button, Event, Reply
+from bot.feedback import Feedback, Origin, is_feedback_button, terminal_choices, terminal_hint
 from bot.library import Library
 from zhibu.settings import get_settings
 
@@ -32,10 +33,11 @@ class TerminalChat:
         self._choices: list[Button] = []
         self._typed_numbers = False
         self._on_screen: set[str] = set()  # lines of the last message shown with choices
+        self._feedback_words: dict[str, str] = {}  # + / - / a 👎 reason → its button data
         self.state: dict = {}
 
     async def turn(self, event: Event) -> None:
-        self.show(await self._dialogue.handle(self.state, event, busy=self._busy))
+        self.show(await self._dialogue.handle(self.state, event, busy=self._busy, origin=Origin("terminal", 0, 0)))
 
     @asynccontextmanager
     async def _busy(self) -> AsyncIterator[None]:
@@ -44,6 +46,8 @@ class TerminalChat:
 
     def event_for(self, line: str) -> Event:
         text = line.strip()
+        if text in self._feedback_words:
+            return Event(button=self._feedback_words[text])
         number = text[1:] if text.startswith("#") else (None if self._typed_numbers else text)
         if number and number.isdigit() and 1 <= int(number) <= len(self._choices):
             return Event(button=self._choices[int(number) - 1].data)
@@ -56,6 +60,7 @@ class TerminalChat:
 
     def show(self, replies: list[Reply]) -> None:
         choices: list[Button] = []
+        feedback: list[Button] = []
         typed_numbers = any(reply.typed_numbers for reply in replies)
         mark = "#" if typed_numbers else ""
         for reply in replies:
@@ -70,9 +75,16 @@ class TerminalChat:
             for row in reply.buttons:
                 cells = []
                 for button in row:
+                    if is_feedback_button(button):  # typed as + / - or the reason: never a numbered choice
+                        feedback.append(button)
+                        continue
                     choices.append(button)
                     cells.append(f"{mark}{len(choices)}) {button.label}")
-                self.say("  " + "   ".join(cells))
+                if cells:
+                    self.say("  " + "   ".join(cells))
+        if feedback:
+            self._feedback_words = terminal_choices(feedback)
+            self.say(terminal_hint(self._feedback_words))
         if typed_numbers and choices:
             self.say("（直接输入答案；选择上面的选项请输入 #序号）")
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
@@ -102,7 +114,8 @@ class TerminalChat:
 
 
 def run_terminal_chat() -> None:
-    chat = TerminalChat(Dialogue(Library(get_settings())), sys.stdout, Path.cwd())
+    settings = get_settings()
+    chat = TerminalChat(Dialogue(Library(settings), feedback=Feedback(settings)), sys.stdout, Path.cwd())
     with asyncio.Runner() as runner:
         chat.say(BANNER)
         runner.run(chat.turn(Event(command="start")))
