@@ -16,7 +16,8 @@ from pathlib import Path
 from zhibu.settings import Settings
 
 
-def _salt_file(path: Path) -> bytes:
+def secret_file(path: Path) -> bytes:
+    """A random secret kept in `path` (mode 0600), created on first use; safe when two processes race."""
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
@@ -36,7 +37,7 @@ def log_salt(settings: Settings) -> bytes:
         return settings.zhibu_log_salt.get_secret_value().encode()
     folder = settings.zhibu_home / "records"
     folder.mkdir(parents=True, exist_ok=True)
-    return _salt_file(folder / "log_salt")
+    return secret_file(folder / "log_salt")
 
 
 class Hasher:

@@ -135,13 +135,16 @@ class Records:
                              if last.tzinfo is None else last, latest[last_id].question, list(latest[last_id].cited))
                 for wording, total, nc, partial, down, last, last_id in groups]
 
-    def reasons_of(self, wordings: list[str]) -> dict[str, int]:
-        """How often each 👎 reason was given on pending questions of these wordings."""
-        query = (select(Feedback.reason, func.count()).join(Question)
+    def reasons_of(self, wordings: list[str]) -> dict[str, dict[str, int]]:
+        """wording → how often each 👎 reason was given on its pending questions."""
+        query = (select(Question.wording, Feedback.reason, func.count()).join(Question)
                  .where(_pending(), Question.wording.in_(wordings), Feedback.rating == DOWN, Feedback.reason.is_not(None))
-                 .group_by(Feedback.reason))
+                 .group_by(Question.wording, Feedback.reason))
+        reasons: dict[str, dict[str, int]] = {}
         with self._session() as session:
-            return dict(session.execute(query).all())
+            for wording, reason, count in session.execute(query):
+                reasons.setdefault(wording, {})[reason] = count
+        return reasons
 
     def mark_handled(self, wordings: list[str], by: str) -> int:
         with self._session.begin() as session:

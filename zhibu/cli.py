@@ -110,6 +110,34 @@ def run_bot() -> None:
     run_telegram_bot()
 
 
+console_app = typer.Typer(help="The staff console (web pages for 组织部 staff).")
+app.add_typer(console_app, name="console")
+
+
+@console_app.callback(invoke_without_command=True)
+def console(
+    context: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (keep 127.0.0.1 behind a reverse proxy)."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535),
+) -> None:
+    """Serve the staff console (default http://127.0.0.1:8080/)."""
+    if context.invoked_subcommand is None:
+        from console.server import run_console
+
+        run_console(host, port)
+
+
+@console_app.command("add-user")
+def console_add_user(
+    name: str = typer.Argument(..., help="用户名"),
+    role: str = typer.Option("viewer", "--role", help="viewer (read only) or admin (may change documents and targets)."),
+) -> None:
+    """Create a console account or reset its password (read from a prompt, or from stdin)."""
+    from console.server import add_user
+
+    add_user(name, role)
+
+
 def _report(exc: Exception) -> int:
     """Print what went wrong and return the exit status for it."""
     from pydantic import ValidationError

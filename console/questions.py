@@ -1,0 +1,91 @@
+"""待处理问题: questions the texts did not answer (in full), or that got a 👎, grouped by wording.
+
+The store groups questions with the same content words (`bot.feedback.wording_of`); here groups whose
+words mostly overlap are merged (Jaccard), so "咱村集体收入要多少" and "村集体经济收入要求多少" land together.
+Each group shows the closest passages the answers cited: staff see which documents are missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from console.auth import Staff, checked_form, current_staff, records_of, redirect
+from console.knowledge import passage_labels
+from records.store import CHINA, PendingGroup
+
+router = APIRouter()
+SIMILAR = 0.6  # share of shared content words above which two wordings count as one question
+SHOWN_GROUPS = 50
+EXAMPLES = 3
+
+
+@dataclass
+class QuestionGroup:
+    words: set[str]
+    wordings: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    count: int = 0
+    not_covered: int = 0
+    partial: int = 0
+    thumbs_down: int = 0
+    last_asked: datetime | None = None
+    cited: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+    passages: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, group: PendingGroup) -> None:
+        self.wordings.append(group.wording)
+        if len(self.examples) < EXAMPLES and group.example not in self.examples:
+            self.examples.append(group.example)
+        self.count += group.count
+        self.not_covered += group.not_covered
+        self.partial += group.partial
+        self.thumbs_down += group.thumbs_down
+        self.last_asked = max(filter(None, (self.last_asked, group.last_asked)))
+        self.cited += [chunk for chunk in group.cited if chunk not in self.cited]
+
+    @property
+    def last_asked_text(self) -> str:
+        return self.last_asked.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if self.last_asked else ""
+
+
+def _similar(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= SIMILAR
+
+
+def merge_similar(groups: list[PendingGroup]) -> list[QuestionGroup]:
+    """Greedy merge in order of frequency: each wording joins the first group it resembles."""
+    merged: list[QuestionGroup] = []
+    for group in groups:
+        words = set(group.wording.split())
+        home = next((candidate for candidate in merged if _similar(candidate.words, words)), None)
+        if home is None:
+            home = QuestionGroup(words)
+            merged.append(home)
+        home.add(group)
+    return sorted(merged, key=lambda g: (-g.count, -(g.last_asked.timestamp() if g.last_asked else 0)))
+
+
+@router.get("/questions")
+def questions_page(request: Request, staff: Staff = Depends(current_staff)) -> Response:
+    records = records_of(request)
+    groups = merge_similar(records.pending_groups())[:SHOWN_GROUPS]
+    labels = passage_labels(request.app.state.settings)
+    reasons = records.reasons_of([wording for group in groups if group.thumbs_down for wording in group.wordings])
+    for group in groups:
+        for wording in group.wordings:
+            for reason, count in reasons.get(wording, {}).items():
+                group.reasons[reason] = group.reasons.get(reason, 0) + count
+        group.passages = [labels.get(chunk, ("（该条文已不在当前知识库中）", "")) for chunk in group.cited[:3]]
+    return request.app.state.render(request, "questions.html", {"groups": groups}, staff)
+
+
+@router.post("/questions/handled")
+async def mark_handled(request: Request, staff: Staff = Depends(checked_form)) -> Response:
+    wordings = [str(value) for value in (await request.form()).getlist("wording")]
+    done = records_of(request).mark_handled(wordings, staff.user.name) if wordings else 0
+    return redirect(request, "/questions", f"已将 {done} 条问题标记为已处理。")
