@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.database import session_factory
@@ -170,7 +170,7 @@ class Records:
     @staticmethod
     def _china_day(session: Session, column):
         if session.get_bind().dialect.name == "postgresql":
-            return func.date(column + timedelta(hours=8))
+            return func.date(column + literal_column("interval '8 hours'"))
         return func.date(column, "+8 hours")
 
     # ---- targets -----------------------------------------------------------------------------
