@@ -47,6 +47,8 @@ class QuestionGroup:
         self.thumbs_down += group.thumbs_down
         self.last_asked = max(filter(None, (self.last_asked, group.last_asked)))
         self.cited += [chunk for chunk in group.cited if chunk not in self.cited]
+        for reason, count in group.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
 
     @property
     def last_asked_text(self) -> str:
@@ -75,11 +77,7 @@ def questions_page(request: Request, staff: Staff = Depends(current_staff)) -> R
     records = records_of(request)
     groups = merge_similar(records.pending_groups())[:SHOWN_GROUPS]
     labels = passage_labels(request.app.state.settings)
-    reasons = records.reasons_of([wording for group in groups if group.thumbs_down for wording in group.wordings])
     for group in groups:
-        for wording in group.wordings:
-            for reason, count in reasons.get(wording, {}).items():
-                group.reasons[reason] = group.reasons.get(reason, 0) + count
         group.passages = [labels.get(chunk, ("（该条文已不在当前知识库中）", "")) for chunk in group.cited[:3]]
     return request.app.state.render(request, "questions.html", {"groups": groups}, staff)
 

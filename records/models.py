@@ -45,6 +45,7 @@ class Question(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    day: Mapped[str] = mapped_column(String(10))  # the Beijing date, YYYY-MM-DD: statistics count by it
     channel: Mapped[str] = mapped_column(String(16))  # telegram | terminal
     chat_hash: Mapped[str] = mapped_column(String(64), index=True)
     user_hash: Mapped[str] = mapped_column(String(64))
@@ -55,13 +56,16 @@ class Question(Base):
     generation: Mapped[str] = mapped_column(String(64), default="")
     wording: Mapped[str] = mapped_column(String(200), default="")  # sorted content words: groups similar questions
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the latest 👍 (1) / 👎 (-1) given on it
+    reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # and the latest 👎 reason
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     handled_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     feedback: Mapped[list["Feedback"]] = relationship(back_populates="question", cascade="all, delete-orphan",
                                                       passive_deletes=True)
 
-    __table_args__ = (Index("ix_questions_pending", "handled_at", "status", "rating"),)
+    # Covering indexes: the console's pending groups and daily statistics read only the index, never the rows.
+    __table_args__ = (Index("ix_questions_pending", "handled_at", "wording", "status", "rating", "reason", "asked_at"),
+                      Index("ix_questions_day", "day", "status"))
 
 
 class Feedback(Base):
@@ -74,11 +78,12 @@ class Feedback(Base):
     user_hash: Mapped[str] = mapped_column(String(64))
     rating: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     question: Mapped[Question] = relationship(back_populates="feedback")
 
-    __table_args__ = (UniqueConstraint("question_id", "user_hash", name="uq_feedback_once"),)
+    __table_args__ = (UniqueConstraint("question_id", "user_hash", name="uq_feedback_once"),
+                      Index("ix_feedback_given", "given_at", "rating"))
 
 
 class SelfCheckEvent(Base):

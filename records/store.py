@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.database import session_factory
@@ -51,6 +51,7 @@ class PendingGroup:
     last_asked: datetime
     example: str
     cited: list[str]
+    reasons: dict[str, int]  # 👎 reason → how many
 
 
 class Records:
@@ -62,7 +63,8 @@ class Records:
     # ---- question log and feedback -----------------------------------------------------------
     def log_question(self, *, channel: str, chat_id: int, user_id: int, question: str, answer: str, status: str,
                      cited: list[str], generation: str, wording: str, asked_at: datetime | None = None) -> int:
-        row = Question(asked_at=asked_at or now(), channel=channel, chat_hash=self.hash_id(chat_id),
+        asked_at = asked_at or now()
+        row = Question(asked_at=asked_at, day=china_day(asked_at), channel=channel, chat_hash=self.hash_id(chat_id),
                        user_hash=self.hash_id(user_id), question=question, answer=answer, status=status,
                        cited=cited, generation=generation, wording=wording[:200])
         with self._session.begin() as session:
@@ -88,6 +90,7 @@ class Records:
             given.rating, given.given_at = rating, now()
             given.reason = reason if rating == DOWN else None
             question.rating = rating
+            question.reason = (reason or question.reason) if rating == DOWN else None
             return True
 
     def question(self, question_id: int) -> Question | None:
@@ -120,31 +123,25 @@ class Records:
 
     # ---- the console's view of the log -------------------------------------------------------
     def pending_groups(self, limit: int = 200) -> list[PendingGroup]:
-        """Pending questions grouped by identical wording (most asked first); the console merges near ones."""
+        """Pending questions grouped by identical wording, most asked first, in one pass over the covering
+        index (the console merges near wordings)."""
         count = func.count(Question.id)
-        rows = (select(Question.wording, count, func.sum(case((Question.status == NOT_COVERED, 1), else_=0)),
-                       func.sum(case((Question.status == PARTIAL, 1), else_=0)),
-                       func.sum(case((Question.rating == DOWN, 1), else_=0)),
-                       func.max(Question.asked_at), func.max(Question.id))
+
+        def how_many(condition):
+            return func.sum(case((condition, 1), else_=0))
+
+        rows = (select(Question.wording, count, how_many(Question.status == NOT_COVERED),
+                       how_many(Question.status == PARTIAL), how_many(Question.rating == DOWN),
+                       func.max(Question.asked_at), func.max(Question.id),
+                       *(how_many(and_(Question.rating == DOWN, Question.reason == reason)) for reason in REASONS))
                 .where(_pending()).group_by(Question.wording).order_by(count.desc(), func.max(Question.id).desc())
                 .limit(limit))
         with self._session() as session:
             groups = session.execute(rows).all()
             latest = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_([g[6] for g in groups])))}
-        return [PendingGroup(wording, total, nc or 0, partial or 0, down or 0, last.replace(tzinfo=timezone.utc)
-                             if last.tzinfo is None else last, latest[last_id].question, list(latest[last_id].cited))
-                for wording, total, nc, partial, down, last, last_id in groups]
-
-    def reasons_of(self, wordings: list[str]) -> dict[str, dict[str, int]]:
-        """wording → how often each 👎 reason was given on its pending questions."""
-        query = (select(Question.wording, Feedback.reason, func.count()).join(Question)
-                 .where(_pending(), Question.wording.in_(wordings), Feedback.rating == DOWN, Feedback.reason.is_not(None))
-                 .group_by(Question.wording, Feedback.reason))
-        reasons: dict[str, dict[str, int]] = {}
-        with self._session() as session:
-            for wording, reason, count in session.execute(query):
-                reasons.setdefault(wording, {})[reason] = count
-        return reasons
+        return [PendingGroup(wording, total, not_covered, partial, down, last, latest[last_id].question,
+                             list(latest[last_id].cited), {r: n for r, n in zip(REASONS, reasons) if n})
+                for wording, total, not_covered, partial, down, last, last_id, *reasons in groups]
 
     def mark_handled(self, wordings: list[str], by: str) -> int:
         with self._session.begin() as session:
@@ -153,25 +150,19 @@ class Records:
 
     def stats(self, days: int = 30) -> dict[str, Any]:
         since = now() - timedelta(days=days)
+        first_day = china_day(since)
         with self._session() as session:
-            day = self._china_day(session, Question.asked_at)
-            per_day = session.execute(select(day, func.count()).where(Question.asked_at >= since)
-                                      .group_by(day).order_by(day)).all()
-            statuses = dict(session.execute(select(Question.status, func.count()).where(Question.asked_at >= since)
+            per_day = session.execute(select(Question.day, func.count()).where(Question.day >= first_day)
+                                      .group_by(Question.day).order_by(Question.day)).all()
+            statuses = dict(session.execute(select(Question.status, func.count()).where(Question.day >= first_day)
                                             .group_by(Question.status)).all())
             ratings = dict(session.execute(select(Feedback.rating, func.count()).where(Feedback.given_at >= since)
                                            .group_by(Feedback.rating)).all())
             checks = dict(session.execute(select(SelfCheckEvent.kind, func.count()).where(SelfCheckEvent.at >= since)
                                           .group_by(SelfCheckEvent.kind)).all())
-        return {"days": days, "per_day": [(str(d), n) for d, n in per_day], "statuses": statuses,
+        return {"days": days, "per_day": per_day, "statuses": statuses,
                 "up": ratings.get(UP, 0), "down": ratings.get(DOWN, 0),
                 "started": checks.get(STARTED, 0), "finished": checks.get(FINISHED, 0)}
-
-    @staticmethod
-    def _china_day(session: Session, column):
-        if session.get_bind().dialect.name == "postgresql":
-            return func.date(column + literal_column("interval '8 hours'"))
-        return func.date(column, "+8 hours")
 
     # ---- targets -----------------------------------------------------------------------------
     def targets(self) -> list[Target]:
@@ -289,5 +280,5 @@ def open_records(settings: Settings) -> Records:
     return _stores[key]
 
 
-def today_in_china() -> date:
-    return now().astimezone(CHINA).date()
+def china_day(moment: datetime) -> str:
+    return moment.astimezone(CHINA).date().isoformat()

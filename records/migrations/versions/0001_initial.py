@@ -20,6 +20,7 @@ def upgrade() -> None:
         "questions",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("asked_at", _WHEN, nullable=False, index=True),
+        sa.Column("day", sa.String(10), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("chat_hash", sa.String(64), nullable=False, index=True),
         sa.Column("user_hash", sa.String(64), nullable=False),
@@ -30,10 +31,12 @@ def upgrade() -> None:
         sa.Column("generation", sa.String(64), nullable=False),
         sa.Column("wording", sa.String(200), nullable=False),
         sa.Column("rating", sa.Integer, nullable=True),
+        sa.Column("reason", sa.String(16), nullable=True),
         sa.Column("handled_at", _WHEN, nullable=True),
         sa.Column("handled_by", sa.String(80), nullable=True),
     )
-    op.create_index("ix_questions_pending", "questions", ["handled_at", "status", "rating"])
+    op.create_index("ix_questions_pending", "questions", ["handled_at", "wording", "status", "rating", "reason", "asked_at"])
+    op.create_index("ix_questions_day", "questions", ["day", "status"])
     op.create_table(
         "feedback",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -41,9 +44,10 @@ def upgrade() -> None:
         sa.Column("user_hash", sa.String(64), nullable=False),
         sa.Column("rating", sa.Integer, nullable=False),
         sa.Column("reason", sa.String(16), nullable=True),
-        sa.Column("given_at", _WHEN, nullable=False, index=True),
+        sa.Column("given_at", _WHEN, nullable=False),
         sa.UniqueConstraint("question_id", "user_hash", name="uq_feedback_once"),
     )
+    op.create_index("ix_feedback_given", "feedback", ["given_at", "rating"])
     op.create_table(
         "selfcheck_events",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -96,5 +100,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("kb_changes", "console_sessions", "console_users", "targets", "selfcheck_events", "feedback"):
         op.drop_table(table)
+    op.drop_index("ix_questions_day", "questions")
     op.drop_index("ix_questions_pending", "questions")
     op.drop_table("questions")
