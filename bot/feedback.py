@@ -119,11 +119,10 @@ class Feedback:
 
     def count(self, kind: str) -> None:
         """A self-check started or finished (a tiny insert, done in place)."""
-        records = self.records()
-        if records is None:
+        if self._settings is None:
             return
         try:
-            records.count_selfcheck(kind)
+            self.records().count_selfcheck(kind)
         except SQLAlchemyError as error:
             log.warning("self-check not counted: %s", error)
 

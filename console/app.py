@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.admin import AuditLog
@@ -29,17 +30,28 @@ from zhibu.settings import Settings
 HERE = Path(__file__).parent
 NAV = (("/questions", "待处理问题"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
        ("/stats", "统计"))
+PURGE_EVERY_S = 24 * 3600
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
     records = open_records(settings)
 
+    async def purge_daily() -> None:
+        """Old questions leave the log on start and then daily, as in the bot (either may run alone)."""
+        while True:
+            try:
+                removed = await asyncio.to_thread(records.purge)
+                log.info("question log purge: %s old questions removed", removed)
+            except SQLAlchemyError as error:
+                log.warning("question log purge failed: %s", error)
+            await asyncio.sleep(PURGE_EVERY_S)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        removed = await asyncio.to_thread(records.purge)  # the bot purges daily; the console on every start
-        log.info("question log purge: %s old questions removed", removed)
+        purging = asyncio.create_task(purge_daily())
         yield
+        purging.cancel()
 
     app = FastAPI(title="支部 Zhibu 管理台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     templates = Jinja2Templates(directory=HERE / "templates")

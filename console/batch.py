@@ -71,6 +71,9 @@ async def run_batch(request: Request, file: UploadFile, staff: Staff = Depends(c
     folder.mkdir()
     content = await file.read()
     try:
+        limit = request.app.state.settings.zhibu_max_upload_mb
+        if len(content) > limit * 1024 * 1024:
+            raise BadInput(f"文件太大（{len(content) / 1024 / 1024:.1f} MB），上限是 {limit} MB。")
         summary = await asyncio.to_thread(evaluate_roster, folder, file.filename, content)
     except BadInput as error:
         shutil.rmtree(folder, ignore_errors=True)

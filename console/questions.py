@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from console.auth import Staff, checked_form, current_staff, records_of, redirect
@@ -83,7 +83,6 @@ def questions_page(request: Request, staff: Staff = Depends(current_staff)) -> R
 
 
 @router.post("/questions/handled")
-async def mark_handled(request: Request, staff: Staff = Depends(checked_form)) -> Response:
-    wordings = [str(value) for value in (await request.form()).getlist("wording")]
-    done = records_of(request).mark_handled(wordings, staff.user.name) if wordings else 0
+def mark_handled(request: Request, wording: list[str] = Form([]), staff: Staff = Depends(checked_form)) -> Response:
+    done = records_of(request).mark_handled(wording, staff.user.name) if wording else 0
     return redirect(request, "/questions", f"已将 {done} 条问题标记为已处理。")

@@ -51,7 +51,9 @@ def engine_for(url: str) -> Engine:
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = create_engine(url, pool_pre_ping=True)
+            # A database that cannot be reached must fail fast: the bot waits for the log before answering.
+            options = {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}
+            engine = create_engine(url, pool_pre_ping=True, **options)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             migrate(engine)
