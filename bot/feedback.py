@@ -50,10 +50,15 @@ def answer_status(answer: "Answer") -> str:
 
 
 def wording_of(question: str) -> str:
-    """The question's content words, sorted: questions worded alike share it (the console groups by it)."""
+    """The question's content words, sorted: questions worded alike share it (the console groups by it).
+
+    Only whole words: jieba's search mode also yields the parts (最强党支部 → 最强, 党支部, 支部), which
+    would make any two questions about 最强党支部 look alike."""
     from knowledge.text import tokenize
 
-    return " ".join(sorted(set(tokenize(question))))[:200]
+    words = set(tokenize(question))
+    whole = {word for word in words if not any(word != longer and word in longer for longer in words)}
+    return " ".join(sorted(whole))[:200]
 
 
 def privacy_note(retention_days: int) -> str:

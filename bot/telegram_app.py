@@ -12,9 +12,9 @@ import asyncio
 import logging
 import secrets
 import traceback
-from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import (BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,

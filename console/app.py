@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -82,6 +83,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return render(request, "error.html", {"message": "请求的内容不完整或格式不对，请返回重试。", "status": 400},
+                      staff=None, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, exc: HTTPException) -> Response:

@@ -13,18 +13,20 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from console import knowledge
-from knowledge.store import KnowledgeBase
 from console.auth import Staff, admin_form, current_staff, records_of, redirect
+from knowledge.store import KnowledgeBase
 from records.store import CHINA
 from zhibu.errors import BadInput
 
 router = APIRouter()
 
 
-def _added_by(request: Request) -> dict[str, tuple[str, str]]:
-    """doc id → (who, when) of its latest change made in the console."""
+def _added_by(request: Request, active: str | None) -> dict[str, tuple[str, str]]:
+    """doc id → (who, when) of its latest console change still serving (a rolled-back one made a newer generation)."""
     found: dict[str, tuple[str, str]] = {}
     for change in records_of(request).kb_changes(200):
+        if active is None or change.generation > active:
+            continue
         for doc_id in change.doc_ids:
             found.setdefault(doc_id, (change.actor, change.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")))
     return found
@@ -38,7 +40,7 @@ async def documents_page(request: Request, ask: str = "", staff: Staff = Depends
     context = {
         "documents": sorted(generation.documents.items()) if generation else [],
         "generations": await asyncio.to_thread(knowledge.generations, settings),
-        "added_by": _added_by(request),
+        "added_by": _added_by(request, generation.name if generation else None),
         "changes": records_of(request).kb_changes(10),
         "ask": ask,
         "answer": answer,

@@ -1,7 +1,7 @@
 """待处理问题: questions the texts did not answer (in full), or that got a 👎, grouped by wording.
 
-The store groups questions with the same content words (`bot.feedback.wording_of`); here groups whose
-words mostly overlap are merged (Jaccard), so "咱村集体收入要多少" and "村集体经济收入要求多少" land together.
+The store groups questions with the same content words (`bot.feedback.wording_of`: word order, particles
+and punctuation do not count); here groups whose words mostly overlap are merged too (Jaccard).
 Each group shows the closest passages the answers cited: staff see which documents are missing.
 """
 
@@ -18,7 +18,9 @@ from console.knowledge import passage_labels
 from records.store import CHINA, PendingGroup
 
 router = APIRouter()
-SIMILAR = 0.6  # share of shared content words above which two wordings count as one question
+# Share of shared whole words (Jaccard) from which two wordings count as one question. Cautious on purpose:
+# a wrong merge hides a question from staff, a missed one only shows two cards.
+SIMILAR = 0.6
 SHOWN_GROUPS = 50
 EXAMPLES = 3
 

@@ -163,7 +163,9 @@ def browser():
 @pytest.fixture
 def page(browser, console):
     context = browser.new_context(base_url=console.url, locale="zh-CN", accept_downloads=True)
-    yield context.new_page()
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # staff confirm removals and roll-backs
+    yield page
     context.close()
 
 

@@ -78,10 +78,15 @@ def test_near_wordings_merge_and_different_ones_stay_apart():
     def group(question: str, count: int) -> PendingGroup:
         return PendingGroup(wording_of(question), count, count, 0, 0, now(), question, [], {})
 
-    merged = merge_similar([group("咱村集体经济收入要达到多少", 5), group("村集体经济收入要达到多少才行", 2),
-                            group("党费怎么交", 3)])
+    merged = merge_similar([group("咱村集体经济收入要达到多少", 5), group("咱村集体经济年收入要达到多少", 2),
+                            group("党费怎么交", 3), group("最强党支部多久评一次", 2), group("评上最强党支部有什么奖励", 1)])
     assert [(g.count, g.examples) for g in merged] == [
-        (7, ["咱村集体经济收入要达到多少", "村集体经济收入要达到多少才行"]), (3, ["党费怎么交"])]
+        (7, ["咱村集体经济收入要达到多少", "咱村集体经济年收入要达到多少"]), (3, ["党费怎么交"]),
+        (2, ["最强党支部多久评一次"]), (1, ["评上最强党支部有什么奖励"])]  # same words 最强党支部、评; different questions
+
+
+def test_word_order_particles_and_punctuation_do_not_change_the_wording():
+    assert wording_of("集体经济收入要达到多少？") == wording_of("要达到多少集体经济收入呀") != wording_of("党费怎么交")
 
 
 def test_add_user_reads_the_password_from_stdin_and_checks_the_role(settings, tmp_path):
