@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,12 +21,13 @@ from console.app import create_app
 from console.questions import merge_similar
 from console.targets import parse_value
 from records.store import PendingGroup, now, open_records
-from tests.conftest import run_zhibu
+from tests.conftest import ZHIBU, run_zhibu
 from tests.console.conftest import ADMIN, PASSWORD, free_port
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
 PAGES = ("/questions", "/documents", "/targets", "/batch", "/stats")
+SHIPPED = ("guidance-2020-02", "plan-2020-04", "work-guide-2020")
 
 
 @pytest.fixture
@@ -113,3 +118,37 @@ async def test_an_unreachable_database_never_stops_an_answer(settings, monkeypat
     assert "90%" in out.getvalue() and "出处" in out.getvalue()
     assert "请输入 +" not in out.getvalue()  # nothing stored, so nothing to rate
     assert "请选择党支部所处领域" in out.getvalue()
+
+
+def test_an_upload_can_replace_a_document_chosen_by_staff(client, tmp_path):
+    csrf = signed_in(client)
+    first = "关于数字党建的通知\n一、总体要求\n党支部每月至少开展一次线上主题党日活动。\n".encode()
+    added = client.post("/documents/upload", data={"csrf_token": csrf, "title": "关于数字党建的通知"},
+                        files={"file": ("数字党建.txt", first, "text/plain")})
+    assert "新增 1 篇" in added.text
+    doc_id = next(code for code in re.findall(r"<td><code>([^<]+)</code></td>", added.text) if code not in SHIPPED)
+    second = "关于数字党建的通知（修订）\n一、总体要求\n党支部每两周至少开展一次线上主题党日活动。\n".encode()
+    replaced = client.post("/documents/upload", data={"csrf_token": csrf, "replace": doc_id},
+                           files={"file": ("修订稿.txt", second, "text/plain")})
+    assert "替换 1 篇" in replaced.text and "新增 0 篇" in replaced.text
+    answer = client.get("/documents", params={"ask": "线上主题党日多久开展一次？"}).text
+    assert "每两周" in answer
+
+
+def test_zhibu_console_serves_the_pages_with_one_command(settings):
+    port = free_port()
+    env = {**os.environ, "ZHIBU_HOME": str(settings.zhibu_home), "ZHIBU_EMBEDDING": "none"}
+    server = subprocess.Popen([ZHIBU, "console", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "zhibu console did not start"
+                time.sleep(0.2)
+        assert login.status_code == 200 and "登录管理台" in login.text
+    finally:
+        server.terminate()
+        server.wait(10)
