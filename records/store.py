@@ -236,7 +236,7 @@ class Records:
         """(user, CSRF token) of a live session, else None."""
         with self._session() as session:
             found = session.get(ConsoleSession, _token_hash(token))
-            if found is None or found.expires_at.replace(tzinfo=timezone.utc) < now():
+            if found is None or found.expires_at < now():
                 return None
             return found.user, found.csrf
 
@@ -262,7 +262,7 @@ def _verify(stored: str, password: str) -> bool:
 
 
 def _minutes_until(moment: datetime) -> int:
-    return max(1, int((moment.replace(tzinfo=timezone.utc) - now()).total_seconds() // 60) + 1)
+    return max(1, int((moment - now()).total_seconds() // 60) + 1)
 
 
 def _token_hash(token: str) -> str:
