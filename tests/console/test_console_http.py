@@ -152,3 +152,23 @@ def test_zhibu_console_serves_the_pages_with_one_command(settings):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_console_runs_on_postgresql(postgres_url, settings, monkeypatch):
+    import psycopg
+
+    database = f"console_{free_port()}"  # a database of its own on the session's server
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database}")
+    monkeypatch.setenv("ZHIBU_DATABASE_URL", postgres_url.rsplit("/", 1)[0] + f"/{database}")
+    get_settings.cache_clear()
+    on_postgres = get_settings()
+    records = open_records(on_postgres)
+    records.add_user(ADMIN, PASSWORD, "admin")
+    records.log_question(channel="telegram", chat_id=9, user_id=9, question="党费怎么交", answer="……",
+                         status="not_covered", cited=[], generation="g", wording=wording_of("党费怎么交"))
+    with TestClient(create_app(on_postgres)) as client:
+        signed_in(client)
+        assert "党费怎么交" in client.get("/questions").text
+        assert '<span class="value" id="total">1</span>' in client.get("/stats").text
+    assert not (on_postgres.zhibu_home / "records" / "records.sqlite3").exists()
