@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import time
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -19,8 +20,9 @@ from bot.library import Library
 from bot.terminal import TerminalChat
 from console.app import create_app
 from console.questions import merge_similar
+from console.stats import every_day
 from console.targets import parse_value
-from records.store import PendingGroup, now, open_records
+from records.store import CHINA, PendingGroup, now, open_records
 from tests.conftest import ZHIBU, run_zhibu
 from tests.console.conftest import ADMIN, PASSWORD, free_port
 from zhibu.errors import BadInput
@@ -172,3 +174,10 @@ def test_the_console_runs_on_postgresql(postgres_url, settings, monkeypatch):
         assert "党费怎么交" in client.get("/questions").text
         assert '<span class="value" id="total">1</span>' in client.get("/stats").text
     assert not (on_postgres.zhibu_home / "records" / "records.sqlite3").exists()
+
+
+def test_days_without_questions_show_as_zero_up_to_today():
+    today = datetime.now(CHINA).date()
+    asked = [((today - timedelta(days=3)).isoformat(), 4), (today.isoformat(), 1)]
+    assert [count for _, count in every_day(asked, 30)] == [4, 0, 0, 1]
+    assert every_day([], 30) == []
