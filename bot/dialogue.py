@@ -22,6 +22,7 @@ from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, r
 from evaluators.checks import FAIL, PASS
 
 from bot import selfcheck as sc
+from bot.feedback import Feedback, Origin
 from bot.events import Button, Document, Event, Reply
 from bot.library import Library
 from zhibu.errors import BadInput
@@ -75,15 +76,17 @@ class Turn:
 
     state: sc.CheckState
     busy: Busy
+    origin: Origin | None = None  # who talks (for the question log and feedback)
 
 
 Handler = Callable[[Turn, list[str]], Awaitable[list[Reply]]]
 
 
 class Dialogue:
-    def __init__(self, library: Library, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, library: Library, today: Callable[[], date] = date.today, feedback: Feedback | None = None) -> None:
         self._library = library
         self._today = today
+        self._feedback = feedback or Feedback(None)
         self._commands: dict[str, Handler] = {
             "start": self._start, "help": self._help, "check": self._check,
             "back": self._back, "cancel": self._cancel, "export": self._export,
@@ -94,15 +97,16 @@ class Dialogue:
             "tog": self._toggle_button, "done": self._done_button, "skip": self._skip_button,
             "why": self._why_button, "settled": self._settled_button, "review": self._review_button,
             "chg": self._change_button, "confirm": self._confirm_button, "passed": self._passed_button,
+            **self._feedback.buttons(),
         }
         self._steps: dict[str, Callable[[Turn, str], list[Reply]]] = {
             sc.DOMAIN: self._domain_text, sc.YEAR: self._year_text, sc.QUESTION: self._answer_text,
             sc.SETTLED: self._settled_text, sc.REVIEW: self._review_text, sc.CHANGE: self._change_text,
         }
 
-    async def handle(self, data: dict, event: Event, busy: Busy = nullcontext) -> list[Reply]:
+    async def handle(self, data: dict, event: Event, busy: Busy = nullcontext, origin: Origin | None = None) -> list[Reply]:
         """Mutates `data` (the user's state) in place and returns what to say."""
-        turn = Turn(sc.CheckState(data), busy)
+        turn = Turn(sc.CheckState(data), busy, origin)
         if event.button is not None:
             return await self._on_button(turn, event.button)
         if event.command is not None:
@@ -334,6 +338,7 @@ class Dialogue:
         state = turn.state
         if action == "check":
             state.start()
+            self._feedback.count("started")
             return self._prompt(state, "已放弃未完成的自检，重新开始。\n")
         if action == "cancel":
             state.reset()
@@ -354,12 +359,13 @@ class Dialogue:
         return [Reply(WELCOME, buttons)] + self._prompt(turn.state, "您有一项自检尚未完成——\n")
 
     async def _help(self, turn: Turn, args: list[str]) -> list[Reply]:
-        return [Reply(HELP)] + self._prompt(turn.state, "您有一项自检尚未完成——\n")
+        return [Reply(HELP + self._feedback.privacy_note())] + self._prompt(turn.state, "您有一项自检尚未完成——\n")
 
     async def _check(self, turn: Turn, args: list[str]) -> list[Reply]:
         if self._would_discard(turn.state):
             return self._ask_confirmation(turn.state, "check")
         turn.state.start()
+        self._feedback.count("started")
         return self._prompt(turn.state, "开始自检。\n")
 
     async def _cancel(self, turn: Turn, args: list[str]) -> list[Reply]:
@@ -494,6 +500,8 @@ class Dialogue:
         except BadInput as exc:
             state.phase, state.revising = sc.REVIEW, False
             return self._prompt(state, f"回答之间有矛盾：{exc}\n请修改后再看结果。\n\n")
+        if state.phase != sc.DONE:  # a changed answer re-renders the verdict of a check already counted
+            self._feedback.count("finished")
         state.phase, state.pending, state.revising = sc.DONE, None, False
         state.left_open = [question.key for question in state.open_questions()]
         passed = len(evaluation.by_status(PASS))
@@ -508,11 +516,11 @@ class Dialogue:
         async with turn.busy():
             answer = await self._library.ask(text)
         if not answer.found:
-            return [Reply(answer.answer)]
+            return await self._feedback.on_answer(turn.origin, text, answer, [Reply(answer.answer)])
         sources = "\n".join(f"[{n}] {citation.label}" for n, citation in enumerate(answer.citations, 1))
         buttons = [_source_button(n, c.chunk_id, turn.state.data) for n, c in enumerate(answer.citations, 1)]
         rows = tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
-        return [Reply(f"{answer.answer}\n\n出处：\n{sources}", rows)]
+        return await self._feedback.on_answer(turn.origin, text, answer, [Reply(f"{answer.answer}\n\n出处：\n{sources}", rows)])
 
     async def _source(self, turn: Turn, parts: list[str]) -> list[Reply]:
         passage = await self._library.passage("|".join(parts))

@@ -14,6 +14,7 @@ import secrets
 import traceback
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import (BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
@@ -27,6 +28,7 @@ from bot.admin import COMMANDS as ADMIN_COMMANDS
 from bot.admin import Admin
 from bot.dialogue import COMMANDS, Dialogue
 from bot.events import Event, Reply
+from bot.feedback import Feedback, Origin
 from bot.flood import FloodGate, Verdict
 from bot.library import Library
 from bot.persistence import SqlitePersistence
@@ -161,7 +163,8 @@ class ZhibuBot:
 
     def __init__(self, settings: Settings, library: Library) -> None:
         self._library = library
-        self._dialogue = Dialogue(library)
+        self._feedback = Feedback(settings)
+        self._dialogue = Dialogue(library, feedback=self._feedback)
         self._admin = Admin(library, settings)
         self._flood = FloodGate(settings.zhibu_flood_messages, settings.zhibu_flood_window_s)
         self._background: set[asyncio.Task] = set()
@@ -189,6 +192,16 @@ class ZhibuBot:
             except TelegramError as exc:  # e.g. an admin who has not opened a chat with the bot yet
                 log.warning("admin command menu for %s not set: %s", admin_id, exc)
         await self._library.warm_up()
+        self._schedule_purge(app)
+
+    # ---- the question log ----------------------------------------------------------------
+    def _schedule_purge(self, app: Application) -> None:
+        """Old questions leave the log daily, the first time right after start."""
+        app.job_queue.run_repeating(self._purge, interval=timedelta(days=1), first=timedelta(seconds=1),
+                                    name="purge-question-log")
+
+    async def _purge(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._feedback.purge()
 
     # ---- guards --------------------------------------------------------------------------
     async def guard_flood(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -244,7 +257,10 @@ class ZhibuBot:
         notice = None
         keyboards: list[int] = []
         try:
-            replies = await self._dialogue.handle(state, event, busy=lambda: self._typing(context.bot, chat_id))
+            user = update.effective_user
+            origin = Origin("telegram", chat_id, user.id if user else chat_id)
+            replies = await self._dialogue.handle(state, event, busy=lambda: self._typing(context.bot, chat_id),
+                                                  origin=origin)
             notice = await send_replies(context.bot, chat_id, replies, query, keyboards)
             if update.effective_chat.type != ChatType.PRIVATE:
                 _bind_keyboards(context.chat_data, keyboards, update.effective_user.id)

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from bot.dialogue import COMMANDS, Dialogue
 from bot.events import Button, Event, Reply
+from bot.feedback import Feedback, Origin, is_feedback_button, terminal_choices, terminal_hint
 from bot.library import Library
 from zhibu.settings import get_settings
 
@@ -37,10 +38,11 @@ class TerminalChat:
         self._choices: list[Button] = []
         self._actions: list[Button] = []
         self._on_screen: set[str] = set()  # lines of the last message shown with choices
+        self._feedback_words: dict[str, str] = {}  # + / - / a 👎 reason → its button data
         self.state: dict = {}
 
     async def turn(self, event: Event) -> None:
-        self.show(await self._dialogue.handle(self.state, event, busy=self._busy))
+        self.show(await self._dialogue.handle(self.state, event, busy=self._busy, origin=Origin("terminal", 0, 0)))
 
     @asynccontextmanager
     async def _busy(self) -> AsyncIterator[None]:
@@ -49,6 +51,8 @@ class TerminalChat:
 
     def event_for(self, line: str) -> Event:
         text = line.strip()
+        if text in self._feedback_words:
+            return Event(button=self._feedback_words[text])
         if text.isdigit() and 1 <= int(text) <= len(self._choices):
             return Event(button=self._choices[int(text) - 1].data)
         letter = text.lower()
@@ -64,6 +68,7 @@ class TerminalChat:
     def show(self, replies: list[Reply]) -> None:
         choices: list[Button] = []
         actions: list[Button] = []
+        feedback: list[Button] = []
         for reply in replies:
             if reply.kind == "document":
                 self.say(f"{reply.text}\n已保存：{self._save(reply)}")
@@ -76,11 +81,18 @@ class TerminalChat:
             for row in reply.buttons:
                 cells = []
                 for button in row:
+                    if is_feedback_button(button):  # typed as + / - or the reason: never a numbered choice
+                        feedback.append(button)
+                        continue
                     marks = choices if button.choice else actions
                     marks.append(button)
                     mark = str(len(marks)) if button.choice else _LETTERS[len(marks) - 1]
                     cells.append(mark if button.label == mark else f"{mark}) {button.label}")
-                self.say("  " + "   ".join(cells))
+                if cells:
+                    self.say("  " + "   ".join(cells))
+        if feedback:
+            self._feedback_words = terminal_choices(feedback)
+            self.say(terminal_hint(self._feedback_words))
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
         if choices or actions:
             self._choices, self._actions = choices, actions[: len(_LETTERS)]
@@ -109,7 +121,8 @@ class TerminalChat:
 
 
 def run_terminal_chat() -> None:
-    chat = TerminalChat(Dialogue(Library(get_settings())), sys.stdout, Path.cwd())
+    settings = get_settings()
+    chat = TerminalChat(Dialogue(Library(settings), feedback=Feedback(settings)), sys.stdout, Path.cwd())
     with asyncio.Runner() as runner:
         chat.say(BANNER)
         runner.run(chat.turn(Event(command="start")))

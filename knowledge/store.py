@@ -197,6 +197,29 @@ class KnowledgeBase:
         _write_json_atomic(self.pointer, {"generation": name})
         return name
 
+    # ---- rolling back (the staff console) --------------------------------------------------
+    def generation_names(self) -> list[str]:
+        """Complete generations on disk, oldest first (the active one and the one it replaced)."""
+        folder = self.root / "generations"
+        return sorted(p.name for p in folder.iterdir() if (p / "manifest.json").is_file())
+
+    def previous_name(self) -> str | None:
+        """The generation the active one replaced, while it is still kept."""
+        active = self.active_name()
+        older = [name for name in self.generation_names() if active and name < active]
+        return older[-1] if older else None
+
+    def roll_back(self) -> str:
+        """Serve the previous generation again. The newer one is dropped at once: left on disk it would
+        pass for the "previous" one after the next ingest. Readers reopen on the pointer's change."""
+        with self._lock():
+            previous = self.previous_name()
+            if previous is None:
+                raise BadInput("没有可以回滚的上一版本（每次只保留上一版本）。")
+            _write_json_atomic(self.pointer, {"generation": previous})
+            self._collect_garbage()
+            return previous
+
     def _collect_garbage(self) -> None:
         """Drop generations older than the active one and its predecessor, and unfinished ones."""
         active = self.active_name()

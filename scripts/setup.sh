@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 if ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null
 fi
+# Chromium and PostgreSQL for the staff console's browser and database tests (they skip where these are missing).
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+  && ! { dpkg -s chromium >/dev/null 2>&1 && dpkg -s postgresql >/dev/null 2>&1; }; then
+  apt-get update -qq && apt-get install -y -qq chromium postgresql >/dev/null
+fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -120,6 +120,34 @@ def run_bot() -> None:
     run_telegram_bot()
 
 
+console_app = typer.Typer(help="组织部工作人员的网页控制台。", options_metavar="[选项]")
+app.add_typer(console_app, name="console")
+
+
+@console_app.callback(invoke_without_command=True)
+def console(
+    context: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（对外请放在 HTTPS 反向代理之后，保持 127.0.0.1）"),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="端口"),
+) -> None:
+    """启动工作人员控制台（默认 http://127.0.0.1:8080/）。"""
+    if context.invoked_subcommand is None:
+        from console.server import run_console
+
+        run_console(host, port)
+
+
+@console_app.command("add-user", options_metavar="[选项]")
+def console_add_user(
+    name: str = typer.Argument(..., help="用户名"),
+    role: str = typer.Option("viewer", "--role", help="viewer（只读）或 admin（可修改文档和年度目标）"),
+) -> None:
+    """新建控制台账号或重设密码（密码从提示输入，或从标准输入读取）。"""
+    from console.server import add_user
+
+    add_user(name, role)
+
+
 # Usage errors from typer's click, in Chinese (the flag names stay as typed).
 def _suggest(name: str | None) -> str:
     return f"（您是想输入 {name} 吗？）" if name else ""
@@ -140,6 +168,8 @@ def _value_error(text: str) -> str:
         if match:
             return template.format(*match.groups())
     return text
+
+
 _USAGE_ERRORS = (
     (re.compile(r"Missing argument '(.+?)'\.?"), lambda m: f"缺少参数 {m[1]}"),
     (re.compile(r"Missing option '(.+?)'\.?"), lambda m: f"缺少选项 {m[1]}"),

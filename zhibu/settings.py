@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     zhibu_flood_window_s: float = 10.0
     # Bot-wide Bot API requests per second (Telegram allows about 30); 0 turns the limiter's cap off.
     zhibu_bot_rate_limit: float = 30.0
+    # Records (question log, feedback, targets, console users): SQLite under ZHIBU_HOME unless a URL is set.
+    zhibu_database_url: SecretStr | None = None
+    zhibu_log_salt: SecretStr | None = None  # else generated once into $ZHIBU_HOME/records/log_salt (0600)
+    zhibu_log_retention_days: int = Field(180, ge=1)
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod

@@ -1,0 +1,284 @@
+"""The records store: the one place that reads and writes the tables (bot, terminal, console, CLI).
+
+Every method opens and closes its own short transaction, so the store is safe to share between
+threads and between processes (the bot and the console on one `ZHIBU_HOME`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from records.database import session_factory
+from records.models import (ADMIN, ANSWERED, DOWN, FINISHED, NOT_COVERED, PARTIAL, REASONS, STARTED, UP, VIEWER,
+                            ConsoleSession, ConsoleUser, Feedback, KbChange, Question, SelfCheckEvent, Target)
+from records.privacy import Hasher, log_salt
+from zhibu.errors import BadInput
+from zhibu.settings import Settings
+
+CHINA = timezone(timedelta(hours=8))  # days in the statistics are Beijing days
+MAX_FAILED_LOGINS = 5
+LOCK_OUT = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+_PASSWORDS = PasswordHasher()
+_DUMMY_HASH = _PASSWORDS.hash("never a password")  # unknown names cost as much time as known ones
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _pending():
+    """Questions staff should look at: not answered in full, or 👎, and not yet handled."""
+    return and_(Question.handled_at.is_(None), or_(Question.status != ANSWERED, Question.rating == DOWN))
+
+
+@dataclass(frozen=True)
+class PendingGroup:
+    wording: str
+    count: int
+    not_covered: int
+    partial: int
+    thumbs_down: int
+    last_asked: datetime
+    example: str
+    cited: list[str]
+    reasons: dict[str, int]  # 👎 reason → how many
+
+
+class Records:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._session: sessionmaker[Session] = session_factory(settings)
+        self.hash_id = Hasher(log_salt(settings))
+
+    # ---- question log and feedback -----------------------------------------------------------
+    def log_question(self, *, channel: str, chat_id: int, user_id: int, question: str, answer: str, status: str,
+                     cited: list[str], generation: str, wording: str, asked_at: datetime | None = None) -> int:
+        asked_at = asked_at or now()
+        row = Question(asked_at=asked_at, day=china_day(asked_at), channel=channel, chat_hash=self.hash_id(chat_id),
+                       user_hash=self.hash_id(user_id), question=question, answer=answer, status=status,
+                       cited=cited, generation=generation, wording=wording[:200])
+        with self._session.begin() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def rate(self, question_id: int, chat_id: int, user_id: int, rating: int, reason: str | None = None) -> bool:
+        """Record (or change) one person's 👍/👎; False when the question is no longer in the log
+        (purged) or was asked in another chat (forged button data)."""
+        if rating not in (UP, DOWN) or (reason is not None and reason not in REASONS):
+            raise BadInput("无效的反馈。")
+        user_hash = self.hash_id(user_id)
+        with self._session.begin() as session:
+            question = session.get(Question, question_id)
+            if question is None or question.chat_hash != self.hash_id(chat_id):
+                return False
+            given = session.scalar(select(Feedback).where(Feedback.question_id == question_id,
+                                                          Feedback.user_hash == user_hash))
+            if given is None:
+                given = Feedback(question_id=question_id, user_hash=user_hash)
+                session.add(given)
+            given.rating, given.given_at = rating, now()
+            given.reason = reason if rating == DOWN else None
+            question.rating = rating
+            question.reason = (reason or question.reason) if rating == DOWN else None
+            return True
+
+    def question(self, question_id: int) -> Question | None:
+        with self._session() as session:
+            return session.get(Question, question_id)
+
+    def feedback_of(self, question_id: int) -> list[Feedback]:
+        with self._session() as session:
+            return list(session.scalars(select(Feedback).where(Feedback.question_id == question_id)))
+
+    def questions_of_chat(self, chat_id: int) -> list[Question]:
+        with self._session() as session:
+            return list(session.scalars(select(Question).where(Question.chat_hash == self.hash_id(chat_id))
+                                        .order_by(Question.id)))
+
+    def purge(self, retention_days: int | None = None) -> int:
+        """Delete questions (and their feedback) older than the retention; returns how many."""
+        days = retention_days or self.settings.zhibu_log_retention_days
+        cutoff = now() - timedelta(days=days)
+        with self._session.begin() as session:
+            old = select(Question.id).where(Question.asked_at < cutoff)
+            session.execute(delete(Feedback).where(Feedback.question_id.in_(old)))
+            return session.execute(delete(Question).where(Question.asked_at < cutoff)).rowcount
+
+    def count_selfcheck(self, kind: str) -> None:
+        if kind not in (STARTED, FINISHED):
+            raise ValueError(kind)
+        with self._session.begin() as session:
+            session.add(SelfCheckEvent(at=now(), kind=kind))
+
+    # ---- the console's view of the log -------------------------------------------------------
+    def pending_groups(self, limit: int = 200) -> list[PendingGroup]:
+        """Pending questions grouped by identical wording, most asked first, in one pass over the covering
+        index (the console merges near wordings)."""
+        count = func.count(Question.id)
+
+        def how_many(condition):
+            return func.sum(case((condition, 1), else_=0))
+
+        rows = (select(Question.wording, count, how_many(Question.status == NOT_COVERED),
+                       how_many(Question.status == PARTIAL), how_many(Question.rating == DOWN),
+                       func.max(Question.asked_at), func.max(Question.id),
+                       *(how_many(and_(Question.rating == DOWN, Question.reason == reason)) for reason in REASONS))
+                .where(_pending()).group_by(Question.wording).order_by(count.desc(), func.max(Question.id).desc())
+                .limit(limit))
+        with self._session() as session:
+            groups = session.execute(rows).all()
+            latest = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_([g[6] for g in groups])))}
+        return [PendingGroup(wording, total, not_covered, partial, down, last, latest[last_id].question,
+                             list(latest[last_id].cited), {r: n for r, n in zip(REASONS, reasons) if n})
+                for wording, total, not_covered, partial, down, last, last_id, *reasons in groups]
+
+    def mark_handled(self, wordings: list[str], by: str) -> int:
+        with self._session.begin() as session:
+            done = update(Question).where(_pending(), Question.wording.in_(wordings)).values(handled_at=now(), handled_by=by)
+            return session.execute(done).rowcount
+
+    def stats(self, days: int = 30) -> dict[str, Any]:
+        since = now() - timedelta(days=days)
+        first_day = china_day(since)
+        with self._session() as session:
+            per_day = session.execute(select(Question.day, func.count()).where(Question.day >= first_day)
+                                      .group_by(Question.day).order_by(Question.day)).all()
+            statuses = dict(session.execute(select(Question.status, func.count()).where(Question.day >= first_day)
+                                            .group_by(Question.status)).all())
+            ratings = dict(session.execute(select(Feedback.rating, func.count()).where(Feedback.given_at >= since)
+                                           .group_by(Feedback.rating)).all())
+            checks = dict(session.execute(select(SelfCheckEvent.kind, func.count()).where(SelfCheckEvent.at >= since)
+                                          .group_by(SelfCheckEvent.kind)).all())
+        return {"days": days, "per_day": per_day, "statuses": statuses,
+                "up": ratings.get(UP, 0), "down": ratings.get(DOWN, 0),
+                "started": checks.get(STARTED, 0), "finished": checks.get(FINISHED, 0)}
+
+    # ---- targets -----------------------------------------------------------------------------
+    def targets(self) -> list[Target]:
+        with self._session() as session:
+            return list(session.scalars(select(Target).order_by(Target.parameter, Target.year)))
+
+    def set_target(self, *, parameter: str, year: int, value: float, source: dict[str, str], entered_by: str) -> Target:
+        """Add or replace the value of `parameter` for `year` (one value per parameter and year)."""
+        with self._session.begin() as session:
+            target = session.scalar(select(Target).where(Target.parameter == parameter, Target.year == year))
+            if target is None:
+                target = Target(parameter=parameter, year=year)
+                session.add(target)
+            target.value, target.entered_by, target.entered_at = value, entered_by, now()
+            target.doc_id, target.document = source["doc_id"], source["document"]
+            target.doc_number, target.section, target.quote = source.get("doc_number", ""), source["section"], source["quote"]
+            return target
+
+    def delete_target(self, parameter: str, year: int) -> bool:
+        with self._session.begin() as session:
+            return session.execute(delete(Target).where(Target.parameter == parameter, Target.year == year)).rowcount > 0
+
+    # ---- console accounts ----------------------------------------------------------------------
+    def add_user(self, name: str, password: str, role: str = VIEWER) -> None:
+        name = name.strip()
+        if role not in (VIEWER, ADMIN):
+            raise BadInput(f"角色只能是 {VIEWER} 或 {ADMIN}。")
+        if not name or len(name) > 80:
+            raise BadInput("用户名不能为空，且不超过 80 个字符。")
+        if len(password) < 8:
+            raise BadInput("密码至少 8 位。")
+        with self._session.begin() as session:
+            user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
+            if user is None:
+                user = ConsoleUser(name=name, created_at=now())
+                session.add(user)
+            user.password_hash, user.role, user.failed_logins, user.locked_until = _PASSWORDS.hash(password), role, 0, None
+
+    def users(self) -> list[ConsoleUser]:
+        with self._session() as session:
+            return list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.name)))
+
+    def authenticate(self, name: str, password: str) -> tuple[ConsoleUser | None, str]:
+        """(user, "") on success, else (None, why in Chinese). Locks the account after repeated failures."""
+        with self._session.begin() as session:
+            user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name.strip()))
+            if user is None:
+                _verify(_DUMMY_HASH, password)
+                return None, "用户名或密码错误。"
+            if user.locked_until is not None and user.locked_until > now():
+                return None, f"连续输错密码次数过多，账号已锁定，请 {_minutes_until(user.locked_until)} 分钟后再试。"
+            if not _verify(user.password_hash, password):
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.failed_logins, user.locked_until = 0, now() + LOCK_OUT
+                    return None, f"连续输错密码 {MAX_FAILED_LOGINS} 次，账号已锁定 {LOCK_OUT.seconds // 60} 分钟。"
+                return None, "用户名或密码错误。"
+            user.failed_logins, user.locked_until = 0, None
+            return user, ""
+
+    def open_session(self, user: ConsoleUser) -> tuple[str, str]:
+        """(cookie token, CSRF token) of a new sign-in; expired sessions are swept on the way."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self._session.begin() as session:
+            session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now()))
+            session.add(ConsoleSession(token_hash=_token_hash(token), user_id=user.id, csrf=csrf,
+                                       expires_at=now() + SESSION_LIFETIME))
+        return token, csrf
+
+    def session_user(self, token: str) -> tuple[ConsoleUser, str] | None:
+        """(user, CSRF token) of a live session, else None."""
+        with self._session() as session:
+            found = session.get(ConsoleSession, _token_hash(token))
+            if found is None or found.expires_at < now():
+                return None
+            return found.user, found.csrf
+
+    def close_session(self, token: str) -> None:
+        with self._session.begin() as session:
+            session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == _token_hash(token)))
+
+    # ---- who changed the knowledge base ------------------------------------------------------
+    def record_kb_change(self, actor: str, action: str, doc_ids: list[str], generation: str | None) -> None:
+        with self._session.begin() as session:
+            session.add(KbChange(at=now(), actor=actor, action=action, doc_ids=doc_ids, generation=generation or ""))
+
+    def kb_changes(self, limit: int = 50) -> list[KbChange]:
+        with self._session() as session:
+            return list(session.scalars(select(KbChange).order_by(KbChange.id.desc()).limit(limit)))
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _PASSWORDS.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _minutes_until(moment: datetime) -> int:
+    return max(1, int((moment - now()).total_seconds() // 60) + 1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_stores: dict[tuple, Records] = {}
+
+
+def open_records(settings: Settings) -> Records:
+    """One store per home and database per process."""
+    key = (str(settings.zhibu_home), settings.zhibu_database_url.get_secret_value() if settings.zhibu_database_url else "")
+    if key not in _stores:
+        _stores[key] = Records(settings)
+    return _stores[key]
+
+
+def china_day(moment: datetime) -> str:
+    return moment.astimezone(CHINA).date().isoformat()
