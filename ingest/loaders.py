@@ -12,7 +12,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from ingest.clean import clean_text
+from ingest.clean import has_text
 from zhibu.errors import BadInput
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
@@ -107,6 +107,6 @@ def load_text(path: Path) -> str:
     if path.stat().st_size == 0:
         raise BadInput(f"文件是空的：{path.name} ({path.name} is empty)")
     text = _read(path)
-    if not clean_text(text):
+    if not has_text(text):
         raise BadInput(f"文件中没有可读取的文字（扫描件请先做文字识别）：{path.name} ({path.name} contains no text)")
     return text
