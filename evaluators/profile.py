@@ -9,15 +9,17 @@ rulebook and turns them into `BadInput`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from ingest.clean import normalize_chars
+from zhibu.errors import quoted, quoted_value
 
 # Contract enums: value → Chinese label, in the contract's order.
 DOMAINS: dict[str, str] = {
@@ -79,7 +81,7 @@ def parse_number(text: str) -> int | float:
     """'80,000元' → 80000, '8万' → 80000, '1.5万元' → 15000; ValueError when it is no number."""
     match = _NUMBER.match(typed(text).replace(",", "").replace(" ", ""))
     if not match:
-        raise ValueError(f"“{text}”不是有效的数字")
+        raise ValueError(f"“{quoted(text)}”不是有效的数字")
     number = float(match.group(1)) * (10_000 if match.group(2) else 1)
     return int(number) if number.is_integer() else number
 
@@ -89,7 +91,7 @@ def parse_date(text: str) -> date:
     try:
         return date(*(int(part) for part in match.groups()))  # type: ignore[union-attr]
     except (AttributeError, ValueError):
-        raise ValueError(f"“{text}”不是有效日期，请按 YYYY-MM-DD 填写，如 2015-06-01") from None
+        raise ValueError(f"“{quoted(text)}”不是有效日期，请按 YYYY-MM-DD 填写，如 2015-06-01") from None
 
 
 def _to_bool(value: Any) -> Any:
@@ -140,6 +142,13 @@ def split_items(text: str) -> list[str]:
     return [item for item in _LIST_SEPARATORS.split(typed(text)) if item]
 
 
+def _printable(text: str | None) -> str | None:
+    """A name goes into reports and chat: a NUL or another control character there is a broken export."""
+    if text is not None and any(unicodedata.category(character) == "Cc" for character in text):
+        raise ValueError("含有控制字符（如 NUL），请删去后重试")
+    return text
+
+
 def _to_list(value: Any) -> Any:
     return split_items(value) if isinstance(value, str) else value
 
@@ -182,7 +191,8 @@ class Negative(_Strict):
 class Profile(_Strict):
     domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(_choice(DOMAINS))]
     year: Annotated[int, Field(ge=2000, le=2100)]
-    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)] = None
+    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+                    AfterValidator(_printable)] = None
     founded_on: Day = None
     weak_and_lax: Flag = None
     points_score: Annotated[float | None, Field(ge=0, le=100), BeforeValidator(_to_number), AskAs("number")] = None
@@ -348,7 +358,7 @@ def _without_blanks(data: dict[str, Any]) -> dict[str, Any]:
 def _problems(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
     """(dotted key, pydantic error) pairs; list positions are dropped from the key."""
     return [
-        (".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), item)
+        (quoted(".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), 80), item)
         for item in error.errors(include_url=False)
     ]
 
@@ -439,7 +449,7 @@ def _problem_text(key: str, item: dict, domain: str | None) -> str:
         )
     else:
         text = _PROBLEM_TEXTS.get(kind, item["msg"])
-    return text if kind == "missing" else f"{text}；收到 {item['input']!r}"
+    return text if kind == "missing" else f"{text}；收到 {quoted_value(item['input'])}"
 
 
 def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:

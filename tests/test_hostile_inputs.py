@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from tests.conftest import run_zhibu
+from tests.conftest import ZHIBU, run_zhibu
 
 pytestmark = pytest.mark.slow
 
 COMMUNITY = {"domain": "community", "year": 2024, "name": "新华社区党支部", "org_rating": "优秀", "weak_and_lax": "否"}
 HAN = re.compile(r"[\u4e00-\u9fff]")
+ROOMY = {"ZHIBU_MAX_PROFILE_KB": "4096"}  # past the size cap, to reach the guard behind it
 
 
 def zhibu(tmp_path: Path, *args: str, env: dict | None = None):
@@ -71,7 +75,7 @@ def test_nesting_200k_deep_is_refused(tmp_path, suffix):
     path = tmp_path / f"deep{suffix}"
     path.write_text('{"domain": "community", "year": 2024, "facts": ' + "[" * 200_000 + "]" * 200_000 + "}",
                     encoding="utf-8")
-    refused(zhibu(tmp_path, "check", str(path)), "嵌套")
+    refused(zhibu(tmp_path, "check", str(path), env=ROOMY), "嵌套")
 
 
 def test_profile_over_the_size_cap_is_refused(tmp_path):
@@ -92,7 +96,7 @@ def test_quoted_input_is_truncated_in_messages(tmp_path):
     long_value = "不" * 100_000
     profile = COMMUNITY | {"org_rating": long_value, "facts": {"implements_party_line": long_value, "x" * 5000: 1}}
     path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
-    refused(zhibu(tmp_path, "check", str(path)), "org_rating", "implements_party_line", longest=1500)
+    refused(zhibu(tmp_path, "check", str(path), env=ROOMY), "org_rating", "implements_party_line", longest=1500)
 
 
 # ---- zhibu batch: many profiles -------------------------------------------------------------
@@ -170,18 +174,28 @@ def test_out_equal_to_the_input_is_refused_and_the_input_kept(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_a_failed_report_keeps_the_previous_one(tmp_path):
-    """The report is written whole or not at all: here its chart cannot be written (a folder has its name)."""
+def test_a_chart_path_taken_by_a_folder_is_refused_before_work(tmp_path):
+    path = write_csv(tmp_path / "b.csv", [COMMUNITY])
+    (tmp_path / "report.png").mkdir()
+    refused(zhibu(tmp_path, "batch", str(path), "--out", str(tmp_path / "report.xlsx")), "report.png")
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["b.csv", "report.png"]
+
+
+def test_a_report_that_cannot_be_written_keeps_the_previous_one(tmp_path):
+    """The write fails half-way (a file-size limit stands in for a full disk): the earlier report and
+    chart stay as they were, and no half-written file is left behind."""
     path = write_csv(tmp_path / "b.csv", [COMMUNITY])
     out = tmp_path / "report.xlsx"
     assert zhibu(tmp_path, "batch", str(path), "--out", str(out)).returncode == 0
-    before = out.read_bytes()
-    (tmp_path / "report.png").unlink()
-    (tmp_path / "report.png").mkdir()
+    before = {item.name: item.read_bytes() for item in tmp_path.iterdir() if item.is_file()}
     write_csv(path, [COMMUNITY | {"name": "另一个党支部"}])
-    refused(zhibu(tmp_path, "batch", str(path), "--out", str(out)), "report.png")
-    assert out.read_bytes() == before
-    assert sorted(item.name for item in tmp_path.iterdir()) == ["b.csv", "home", "report.png", "report.xlsx"]
+    before["b.csv"] = path.read_bytes()
+    small_files = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8_000, 8_000))  # noqa: E731
+    result = subprocess.run([ZHIBU, "batch", str(path), "--out", str(out)], capture_output=True, text=True,
+                            timeout=120, preexec_fn=small_files, env={**os.environ, "ZHIBU_HOME": str(tmp_path / "h")})
+    refused(result, "report.xlsx", "原有文件未改动")
+    assert {item.name: item.read_bytes() for item in tmp_path.iterdir() if item.is_file()} == before
+    assert not [item.name for item in tmp_path.iterdir() if item.name.startswith(".")]
 
 
 # ---- formula injection (OWASP CSV injection) ---------------------------------------------------

@@ -127,10 +127,13 @@ def _report(exc: Exception) -> int:
 
 
 def main() -> None:
+    from zhibu.settings import keep_state_private
+
+    keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
     try:
         app(standalone_mode=False)
     except BadInput as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"错误：{exc}\n")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -40,7 +40,7 @@ async def test_a_rejected_token_gives_one_chinese_line_and_exit_2(fake, tmp_path
 
 
 def test_log_records_are_redacted_in_messages_arguments_tracebacks_and_httpx_lines(fake_token_server):
-    from bot.telegram_app import redact_token_in_logs
+    from bot.telegram_app import TokenRedactor, redact_token_in_logs
 
     url, token = fake_token_server
     stream = io.StringIO()
@@ -54,13 +54,15 @@ def test_log_records_are_redacted_in_messages_arguments_tracebacks_and_httpx_lin
     try:
         redact_token_in_logs(token)
         logging.getLogger("zhibu.test").warning("calling %s/bot%s/getMe", url, token)
-        logging.getLogger("zhibu.test").info(f"secret half alone: {SECRET}")
+        logging.getLogger("zhibu.test").warning(f"secret half alone: {SECRET}")
         try:
             raise RuntimeError(f"The token `{token}` was rejected by the server.")
         except RuntimeError:
             logging.getLogger("zhibu.test").exception("while starting")
         httpx.get(f"{url}/bot{token}/getMe")
     finally:
+        for installed in root.handlers:  # pytest's own handlers got the redactor too
+            installed.filters = [item for item in installed.filters if not isinstance(item, TokenRedactor)]
         root.removeHandler(handler)
         httpx_logger.setLevel(level)
     logged = stream.getvalue()
