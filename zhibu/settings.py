@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     zhibu_max_profile_kb: int = Field(256, gt=0)
     zhibu_max_batch_mb: int = Field(20, gt=0)
     zhibu_max_batch_rows: int = Field(100_000, gt=0)
+    # Ingest caps (owned by the knowledge base; README "Operations"): a document over one is refused
+    # before anything is built. Text is the extracted text in UTF-8; unpacked is what a .docx/.pdf decompresses to.
+    zhibu_max_text_mb: float = 4.0
+    zhibu_max_unpacked_mb: float = 64.0
+    zhibu_max_passages_per_doc: int = 5000
+    # A bot upload runs in a child process stopped after this long or when it needs more memory.
+    zhibu_upload_timeout_s: float = 1800.0
+    zhibu_upload_memory_mb: int = 3072
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod
