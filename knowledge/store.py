@@ -217,6 +217,7 @@ class KnowledgeBase:
             report = _diff(known, documents, remove, prune_origin, same_space=current is not None and current.embedding == space)
             lacks_export = current is not None and embeddings is not None and not current.has_export
             if not report.changed and current is not None and not lacks_export:
+                self._collect_garbage()  # what a killed ingest left behind
                 return report
             name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
             try:
