@@ -15,7 +15,7 @@ def read_profile(source: str) -> Any:
     """A profile from a JSON or YAML file, or from stdin for `-`; size-capped, no YAML aliases."""
     import yaml
 
-    from evaluators.untrusted import parse_profile, profile_limit, read_capped, read_profile_stdin
+    from evaluators.untrusted import parse_profile, read_profile_file, read_profile_stdin
 
     if source == "-":
         text, name = read_profile_stdin(), "stdin"
@@ -24,7 +24,7 @@ def read_profile(source: str) -> Any:
         if not path.is_file():
             raise BadInput(f"找不到档案文件：{quoted(source)}")
         try:
-            text, name = read_capped(path, profile_limit(), "ZHIBU_MAX_PROFILE_KB").decode("utf-8-sig"), path.name
+            text, name = read_profile_file(path).decode("utf-8-sig"), path.name
         except UnicodeDecodeError:
             raise BadInput(f"{quoted(source)} 不是 UTF-8 编码的文本文件") from None
     if not text.strip():

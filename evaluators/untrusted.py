@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 import yaml
 
 from zhibu.errors import BadInput, quoted
-from zhibu.settings import get_settings, user_file_mode
+from zhibu.filemodes import user_file_mode
 
 MAX_COLUMNS = 1000  # a profile has about 60 keys; a wider header is not a branch table
 # An XLSX is a zip archive; what it unpacks to is held in memory (shared strings), so it is capped
@@ -52,16 +52,32 @@ def _amount(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
-def profile_limit() -> int:
-    return get_settings().zhibu_max_profile_kb * 1024
+# ZHIBU_MAX_PROFILE_KB may not go below this; a profile under it is read without loading the settings
+# (pydantic-settings would add a third to a cold `zhibu check`).
+PROFILE_CAP_FLOOR = 64 * 1024
+
+
+def read_profile_file(path: Path) -> bytes:
+    if path.stat().st_size <= PROFILE_CAP_FLOOR:
+        return path.read_bytes()
+    return read_capped(path, _settings().zhibu_max_profile_kb * 1024, "ZHIBU_MAX_PROFILE_KB")
 
 
 def read_profile_stdin() -> str:
-    limit = profile_limit()
-    text = sys.stdin.read(limit + 1)
+    text = sys.stdin.read(PROFILE_CAP_FLOOR + 1)
+    if len(text.encode("utf-8")) <= PROFILE_CAP_FLOOR:
+        return text
+    limit = _settings().zhibu_max_profile_kb * 1024
+    text += sys.stdin.read(limit + 1 - len(text))
     if len(text.encode("utf-8")) > limit:
         raise BadInput(f"标准输入的档案超过上限 {_amount(limit)}（可用环境变量 ZHIBU_MAX_PROFILE_KB 调整）")
     return text
+
+
+def _settings():
+    from zhibu.settings import get_settings
+
+    return get_settings()
 
 
 # ---- profiles: JSON and YAML ---------------------------------------------------------------------
@@ -99,7 +115,7 @@ def parse_profile(text: str, name: str, as_json: bool) -> Any:
 # ---- batch tables: CSV and XLSX ------------------------------------------------------------------
 
 def batch_limit() -> int:
-    return get_settings().zhibu_max_batch_mb * 1024 * 1024
+    return _settings().zhibu_max_batch_mb * 1024 * 1024
 
 
 def csv_rows(text: str, name: str) -> Iterator[list[str]]:
@@ -139,14 +155,14 @@ def sheet_rows(sheet: Any, name: str) -> Iterator[tuple]:
     if width > MAX_COLUMNS:
         raise BadInput(f"{quoted(name)} 的第一行超过 {MAX_COLUMNS} 列，不是一份党支部名单")
     yield header[:width]
-    rows_allowed = get_settings().zhibu_max_batch_rows
+    rows_allowed = _settings().zhibu_max_batch_rows
     yield from bounded_rows(sheet.iter_rows(min_row=2, max_row=rows_allowed + 2, max_col=width, values_only=True),
                             name, header_read=True)
 
 
 def bounded_rows(rows: Iterable, name: str, header_read: bool = False) -> Iterator:
     """The rows (header first unless already read), refusing a table with more data rows than the cap."""
-    rows_allowed = get_settings().zhibu_max_batch_rows
+    rows_allowed = _settings().zhibu_max_batch_rows
     for number, row in enumerate(rows, start=1 if header_read else 0):
         if number > rows_allowed:
             raise BadInput(f"{quoted(name)} 超过 {rows_allowed} 行（可用环境变量 ZHIBU_MAX_BATCH_ROWS 调整上限）")

@@ -127,7 +127,7 @@ def _report(exc: Exception) -> int:
 
 
 def main() -> None:
-    from zhibu.settings import keep_state_private
+    from zhibu.filemodes import keep_state_private
 
     keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
     try:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zhibu.filemodes import tighten_home
+
 
 def _default_home() -> Path:
     # XDG-style per-user data folder; no platformdirs dependency for one path.
@@ -41,7 +43,7 @@ class Settings(BaseSettings):
     # Bot-wide Bot API requests per second (Telegram allows about 30); 0 turns the limiter's cap off.
     zhibu_bot_rate_limit: float = 30.0
     # Caps on the files given to `zhibu check` and `zhibu batch`: larger files are refused before parsing.
-    zhibu_max_profile_kb: int = Field(256, gt=0)
+    zhibu_max_profile_kb: int = Field(256, ge=64)  # smaller profiles are read without loading settings
     zhibu_max_batch_mb: int = Field(20, gt=0)
     zhibu_max_batch_rows: int = Field(100_000, gt=0)
     # Ingest caps (owned by the knowledge base; README "Operations"): a document over one is refused
@@ -78,32 +80,6 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     settings = Settings()
-    _tighten(settings.zhibu_home)
+    tighten_home(settings.zhibu_home)
     return settings
 
-
-# State (bot persistence, the admin log, the knowledge base) holds user ids and answers: only its owner
-# may read it. The `zhibu` process creates everything with this umask; files the user asked for by name
-# (a batch report) get the mode the user's own umask gives.
-PRIVATE_UMASK = 0o077
-_user_umask = 0o022
-
-
-def keep_state_private() -> None:
-    """From now on this process creates folders 0700 and files 0600."""
-    global _user_umask
-    _user_umask = os.umask(PRIVATE_UMASK)
-
-
-def user_file_mode() -> int:
-    """The mode a file made at the user's request would have had under their own umask."""
-    return 0o666 & ~_user_umask
-
-
-def _tighten(home: Path) -> None:
-    """A home made by an older version (0755) is closed to others; its contents then are too."""
-    try:
-        if home.is_dir() and home.stat().st_mode & 0o077:
-            home.chmod(0o700)
-    except OSError:  # not ours to change: the command that writes there will say what is wrong
-        pass
