@@ -317,8 +317,15 @@ def run_telegram_bot() -> None:
     settings = get_settings()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury everything else
-    redact_token_in_logs(_token(settings))
+    redactor = redact_token_in_logs(_token(settings))
     app = build_application(settings)
+    starting = app.post_init
+
+    async def post_init(application: Application) -> None:
+        redactor.starting = False  # the token was accepted: a later rejection is logged like any error
+        await starting(application)
+
+    app.post_init = post_init
     wanted = [Update.MESSAGE, Update.CALLBACK_QUERY]  # the only updates the handlers read
     try:
         if settings.zhibu_webhook_url:
@@ -342,13 +349,14 @@ class TokenRedactor(logging.Filter):
         super().__init__()
         secrets_ = [part for part in (token, token.partition(":")[2]) if len(part) >= 8]
         self._pattern = re.compile("|".join(map(re.escape, secrets_)), re.IGNORECASE) if secrets_ else None
+        self.starting = True
 
     def redact(self, text: str) -> str:
         return self._pattern.sub(REDACTED, text) if self._pattern else text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
-            return False  # run_telegram_bot says this in one line of its own
+        if self.starting and record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            return False  # rejected at start: run_telegram_bot says so in one line of its own
         try:
             record.msg, record.args = self.redact(record.getMessage()), None
         except (TypeError, ValueError):  # a malformed record: leave it to logging's own error report
@@ -362,9 +370,10 @@ class TokenRedactor(logging.Filter):
         return True
 
 
-def redact_token_in_logs(token: str) -> None:
+def redact_token_in_logs(token: str) -> TokenRedactor:
     """Install the redactor on every handler of the root logger (handler filters see the records of
     all loggers; a logger's filter would see only its own)."""
     redactor = TokenRedactor(token)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
+    return redactor
