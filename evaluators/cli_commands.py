@@ -38,7 +38,9 @@ def read_profile(source: str) -> Any:
     try:
         return parse_profile(text, name, as_json=False)  # YAML also reads JSON-like input that json rejected
     except yaml.YAMLError as error:
-        raise BadInput(f"{quoted(name)} 既不是有效的 JSON 也不是有效的 YAML：{quoted(str(error), 300)}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列附近）" if mark else ""
+        raise BadInput(f"{quoted(name)} 既不是有效的 JSON 也不是有效的 YAML{where}") from None
 
 
 def run_check(profile: str, as_json: bool) -> None:
