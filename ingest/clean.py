@@ -46,6 +46,9 @@ def normalize_chars(text: str) -> str:
     return unicodedata.normalize("NFKC", _PRIVATE_USE.sub("．", text))
 
 
+_HALF_WIDTH = re.compile(r"[A-Za-z0-9 %]")  # printed half as wide as a Chinese character
+
+
 class _Line(NamedTuple):
     text: str  # without layout spaces
     width: float  # as printed, in em: ASCII letters and digits are half-width, and so are spaces
@@ -53,7 +56,7 @@ class _Line(NamedTuple):
 
 def _layout_line(line: str) -> _Line:
     line = line.strip()
-    width = sum(0.5 if char.isascii() and (char.isalnum() or char in " %") else 1.0 for char in line)
+    width = len(line) - 0.5 * len(_HALF_WIDTH.findall(line))
     return _Line(_LAYOUT_SPACE.sub("", line), width)
 
 

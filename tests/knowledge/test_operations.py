@@ -194,3 +194,31 @@ def test_readers_open_nothing_for_writing(built_home, tmp_path):
     writes = [line for line in trace.read_text().splitlines()
               if str(home) in line and re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|creat\(|truncate\(", line)]
     assert not writes, writes[:5]
+
+
+# ---- determinism -------------------------------------------------------------------------------
+
+
+def test_equal_similarities_rank_in_passage_order():
+    import numpy as np
+
+    from knowledge.vectors import ExportedVectors
+
+    same = [1.0, 0.0, 0.0]
+    vectors = ExportedVectors(["c", "a", "d", "b"], np.array([same, [0.0, 1.0, 0.0], same, same], dtype=np.float32))
+    assert [chunk_id for chunk_id, _ in vectors.query(same, 3, 4)] == ["c", "d", "b"]
+
+
+def test_a_generation_is_the_same_under_any_hash_seed(tmp_path):
+    document = tmp_path / "buchong.txt"
+    document.write_text(_sections(12), encoding="utf-8")
+    built = {}
+    for seed in ("0", "1", "12345"):
+        home = tmp_path / f"home-{seed}"
+        result = run_zhibu("ingest", str(document), home=home, env={"ZHIBU_EMBEDDING": "none", "PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        folder = home / "kb" / "generations" / json.loads((home / "kb" / "active.json").read_text(encoding="utf-8"))["generation"]
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        documents = {doc_id: {k: v for k, v in entry.items() if k != "ingested_at"} for doc_id, entry in manifest["documents"].items()}
+        built[seed] = ((folder / "passages.jsonl").read_bytes(), json.dumps(documents, sort_keys=False))
+    assert built["0"] == built["1"] == built["12345"]
