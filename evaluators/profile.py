@@ -9,13 +9,12 @@ rulebook and turns them into `BadInput`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from ingest.clean import normalize_chars
@@ -48,6 +47,8 @@ EXTRA_KEYS = ("team_annual_pay_yuan",)
 # Cross-field bounds from the contract: the first key may not exceed the second.
 UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 
+# A name goes into reports and chat: a NUL or another control character (category Cc) is a broken export.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?(?:元|人|名|个|次|星|分)?$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -142,13 +143,6 @@ def split_items(text: str) -> list[str]:
     return [item for item in _LIST_SEPARATORS.split(typed(text)) if item]
 
 
-def _printable(text: str | None) -> str | None:
-    """A name goes into reports and chat: a NUL or another control character there is a broken export."""
-    if text is not None and any(unicodedata.category(character) == "Cc" for character in text):
-        raise ValueError("含有控制字符（如 NUL），请删去后重试")
-    return text
-
-
 def _to_list(value: Any) -> Any:
     return split_items(value) if isinstance(value, str) else value
 
@@ -192,7 +186,7 @@ class Profile(_Strict):
     domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(_choice(DOMAINS))]
     year: Annotated[int, Field(ge=2000, le=2100)]
     name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
-                    AfterValidator(_printable)] = None
+                    Field(pattern=NO_CONTROL_CHARACTERS)] = None
     founded_on: Day = None
     weak_and_lax: Flag = None
     points_score: Annotated[float | None, Field(ge=0, le=100), BeforeValidator(_to_number), AskAs("number")] = None
@@ -422,6 +416,7 @@ _PROBLEM_TEXTS = {
     "float_type": "应为数字",
     "finite_number": "应为有限的数字",
     "string_type": "应为文字",
+    "string_pattern_mismatch": "含有控制字符（如 NUL），请删去后重试",
     "list_type": "应为列表（各项用“、”分隔）",
     "dict_type": "应为对象（键值对）",
     "model_type": "应为对象（键值对）",
