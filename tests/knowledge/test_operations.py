@@ -222,3 +222,15 @@ def test_a_generation_is_the_same_under_any_hash_seed(tmp_path):
         documents = {doc_id: {k: v for k, v in entry.items() if k != "ingested_at"} for doc_id, entry in manifest["documents"].items()}
         built[seed] = ((folder / "passages.jsonl").read_bytes(), json.dumps(documents, sort_keys=False))
     assert built["0"] == built["1"] == built["12345"]
+
+
+def test_a_generation_built_before_exports_gets_one_from_the_next_ingest(kb_home):
+    svc = service(kb_home)
+    old = svc.kb.active()
+    (old.folder / "vectors.npy").unlink()  # as an earlier version left it: vectors only in Chroma
+    assert _serving_answer_is_right(svc.ask(QUESTION))  # still served, from Chroma
+    result = run_zhibu("ingest", "--json", home=kb_home, env={"ZHIBU_EMBEDDING": "e5-small"})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["generation"] not in (None, old.name) and report["embedded"] == 0 and report["reused"] == len(old.passages)
+    assert svc.kb.active().has_export and _serving_answer_is_right(service(kb_home).ask(QUESTION))
