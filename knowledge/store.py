@@ -224,6 +224,7 @@ class KnowledgeBase:
                 self._build(name, current, documents, origins or {}, report, embeddings, space, progress)
             except BaseException as error:
                 self._sweep(name)
+                log.warning("ingest failed (%s); swept the unfinished generation %s", type(error).__name__, name)
                 if _is_disk_full(error):
                     raise BadInput(DISK_FULL) from error
                 raise
