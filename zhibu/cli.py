@@ -117,8 +117,10 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
         exc.show()
         return exc.exit_code
-    if isinstance(exc, ValidationError):  # the settings from the environment / .env
-        sys.stderr.write(f"configuration error: {exc}\n")
+    if isinstance(exc, ValidationError) and exc.title == "Settings":  # the environment / .env
+        from zhibu.settings import setting_problems
+
+        sys.stderr.write(f"配置有误：{'；'.join(setting_problems(exc))}（见 README 的 Configuration）\n")
         return 2
     import traceback
 

@@ -6,9 +6,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zhibu.errors import quoted
 from zhibu.filemodes import tighten_home
 
 
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
     def _admins_are_ids(cls, value: str) -> str:
         bad = [part for part in value.replace(" ", "").split(",") if part and not part.lstrip("-").isdigit()]
         if bad:
-            raise ValueError(f"ZHIBU_ADMINS takes comma-separated numeric Telegram user ids, not {', '.join(bad)}")
+            raise ValueError(f"应为逗号分隔的 Telegram 数字用户 id，不能是 {quoted('、'.join(bad))}")
         return value
 
     @property
@@ -83,3 +84,25 @@ def get_settings() -> Settings:
     tighten_home(settings.zhibu_home)
     return settings
 
+
+_SETTING_PROBLEMS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+}
+
+
+def setting_problems(error: ValidationError) -> list[str]:
+    """One Chinese line per wrong setting, naming its environment variable. Inputs are not echoed:
+    a secret may be among them."""
+    lines = []
+    for item in error.errors(include_url=False, include_input=False):
+        variable = str(item["loc"][0]).upper() if item["loc"] else ".env"
+        context = item.get("ctx", {})
+        problem = (str(context["error"]) if item["type"] == "value_error"
+                   else _SETTING_PROBLEMS.get(item["type"], "取值无效").format(**context))
+        lines.append(f"{variable} {problem}")
+    return lines
