@@ -102,7 +102,7 @@ def parse_profile(text: str, name: str, as_json: bool) -> Any:
     try:
         return json.loads(text) if as_json else yaml.load(text, Loader=_NoAliases)
     except _AliasFound as found:
-        raise BadInput(f"{quoted(name)} 第 {found.line} 行使用了 YAML 别名（*名称），档案中不允许别名：请直接写出取值")
+        raise BadInput(f"{quoted(name)} 第 {found.line} 行使用了 YAML 别名（*名称），档案中不允许别名：请直接写出取值") from None
     except RecursionError:
         raise BadInput(f"{quoted(name)} 的嵌套层数过多，不是一份档案") from None
     except (json.JSONDecodeError, yaml.YAMLError):
