@@ -219,3 +219,12 @@ def test_report_cells_from_users_are_text_not_formulas(tmp_path):
     assert not [cell.coordinate for cell in every_cell if cell.data_type == "f"]
     problem = workbook["有误的行"]["B2"]
     assert problem.data_type == "s" and "=1+2" in problem.value
+
+
+# ---- question files ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [("ask", "--questions"), ("eval-qa",)])
+def test_question_file_nested_200k_deep_is_refused(tmp_path, command):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"question": ' + "[" * 200_000 + "]" * 200_000 + "}\n", encoding="utf-8")
+    refused(zhibu(tmp_path, *command, str(path), env={"ZHIBU_EMBEDDING": "none"}), "deep.jsonl")
