@@ -334,6 +334,9 @@ def run_telegram_bot() -> None:
             app.run_polling(allowed_updates=wanted)
     except InvalidToken:  # its message quotes the token
         raise BadInput(TOKEN_REJECTED) from None
+    except Exception:  # through the log handlers, whose redactor keeps the token out of the traceback
+        log.exception("the bot stopped on an error")
+        raise SystemExit(1) from None
 
 
 def _token(settings: Settings) -> str:

@@ -124,3 +124,31 @@ async def test_state_files_are_private(fake, tmp_path):
     loose = [f"{path.relative_to(home)} {oct(path.stat().st_mode & 0o777)}" for path in home.rglob("*")
              if path.stat().st_mode & 0o077]
     assert not loose
+
+
+def test_an_error_that_stops_the_bot_is_logged_redacted_not_printed_raw(monkeypatch, tmp_path, caplog, capsys):
+    """Whatever stops `zhibu bot` goes through the log handlers (and their redactor), not a raw traceback."""
+    import bot.telegram_app as telegram_app
+    from zhibu.settings import get_settings
+
+    class Stopping:
+        post_init = None
+
+        def run_polling(self, **options):
+            raise RuntimeError(f"connection to https://api.telegram.org/bot{REJECTED}/getUpdates reset")
+
+    monkeypatch.setenv("ZHIBU_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", REJECTED)
+    monkeypatch.delenv("ZHIBU_WEBHOOK_URL", raising=False)
+    monkeypatch.setattr(telegram_app, "build_application", lambda settings: Stopping())
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            telegram_app.run_telegram_bot()
+    finally:
+        get_settings.cache_clear()
+        for handler in logging.getLogger().handlers:
+            handler.filters = [item for item in handler.filters if not isinstance(item, telegram_app.TokenRedactor)]
+    assert stopped.value.code == 1
+    assert "connection to" in caplog.text and "RuntimeError" in caplog.text and SECRET not in caplog.text
+    assert SECRET not in "".join(capsys.readouterr())
