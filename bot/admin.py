@@ -37,6 +37,7 @@ COMMANDS = (("docs", "（管理员）查看知识库文件"), ("reload", "（管
 REFUSED = "抱歉，这个操作仅限管理员使用。如需更新政策文件，请联系管理员。"
 KB_UNCHANGED = "知识库保持原样。"
 _KEPT_STDERR_CHARS = 2000
+_SECRETS = ("TELEGRAM_BOT_TOKEN", "ZHIBU_WEBHOOK_SECRET", "ZHIBU_LLM_API_KEY")  # an ingest needs none of them
 
 
 class UploadStopped(Exception):
@@ -149,7 +150,10 @@ class Admin:
             sys.executable, "-m", "zhibu", "ingest", "--no-corpus", "--json", str(path.resolve()),
             cwd=path.parent, env=self._child_environment(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         memory = self._settings.zhibu_upload_memory_mb * 1024 * 1024
-        resource.prlimit(child.pid, resource.RLIMIT_AS, (memory, memory))  # before it reads the file
+        try:
+            resource.prlimit(child.pid, resource.RLIMIT_AS, (memory, memory))  # long before it reads the file
+        except ProcessLookupError:
+            pass  # it has already ended: its exit status tells
         try:
             out, err = await asyncio.wait_for(child.communicate(), self._settings.zhibu_upload_timeout_s)
         except asyncio.TimeoutError:
@@ -179,7 +183,8 @@ class Admin:
             "ZHIBU_MAX_UNPACKED_MB": str(settings.zhibu_max_unpacked_mb),
             "ZHIBU_MAX_PASSAGES_PER_DOC": str(settings.zhibu_max_passages_per_doc),
         }
-        return {**os.environ, **passed}
+        inherited = {key: value for key, value in os.environ.items() if key not in _SECRETS}
+        return {**inherited, **passed}
 
     def _check_size(self, size: int | None) -> None:
         if size is not None and size > self._max_bytes:

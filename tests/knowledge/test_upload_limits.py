@@ -118,3 +118,12 @@ def test_an_uncached_hub_model_without_network_fails_at_once_in_chinese(tmp_path
                        env={"ZHIBU_EMBEDDING": name, "HF_HOME": str(tmp_path / "hf-cache"), "HF_HUB_OFFLINE": ""}, timeout=120)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "不在本机" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_upload_child_gets_the_bots_settings_but_no_secrets(kb_home, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET")
+    monkeypatch.setenv("ZHIBU_LLM_API_KEY", "sk-secret")
+    settings = _settings(kb_home, zhibu_max_passages_per_doc=77)
+    environment = Admin(Library(settings), settings)._child_environment()
+    assert environment["ZHIBU_HOME"] == str(kb_home) and environment["ZHIBU_MAX_PASSAGES_PER_DOC"] == "77"
+    assert "TELEGRAM_BOT_TOKEN" not in environment and "ZHIBU_LLM_API_KEY" not in environment
