@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
-_user_umask = 0o022
+_user_umask: int | None = None  # the user's umask, once keep_state_private has replaced it
 
 
 def keep_state_private() -> None:
@@ -20,7 +20,11 @@ def keep_state_private() -> None:
 
 def user_file_mode() -> int:
     """The mode a file made at the user's request would have had under their own umask."""
-    return 0o666 & ~_user_umask
+    umask = _user_umask
+    if umask is None:  # never replaced: the process's umask is the user's (read by setting it back)
+        umask = os.umask(0)
+        os.umask(umask)
+    return 0o666 & ~umask
 
 
 def tighten_home(home: Path) -> None:
