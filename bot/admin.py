@@ -3,13 +3,22 @@
 Every attempt — allowed, refused, rejected or failed — is logged and appended as one JSON line to
 `$ZHIBU_HOME/logs/admin.log`. An uploaded file is written only under a fresh temporary folder in
 `$ZHIBU_HOME`, under a name we build: the sender's file name is never used as a path.
+
+An upload is ingested by a child process (`zhibu ingest --no-corpus`) with a memory limit and a
+deadline: a hostile file can neither freeze nor exhaust the bot, and stopping the child (deadline,
+memory, the operator's Ctrl-C) leaves the knowledge base as it was — the ingest is atomic.
+The bot's own service notices the new generation on the next question.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
+import resource
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -26,6 +35,13 @@ ALLOWED_SUFFIXES = (".pdf", ".docx", ".txt", ".md")
 COMMANDS = (("docs", "（管理员）查看知识库文件"), ("reload", "（管理员）重新载入内置文件"),
             ("remove", "（管理员）删除文件：/remove 文件编号"))
 REFUSED = "抱歉，这个操作仅限管理员使用。如需更新政策文件，请联系管理员。"
+KB_UNCHANGED = "知识库保持原样。"
+_KEPT_STDERR_CHARS = 2000
+_SECRETS = ("TELEGRAM_BOT_TOKEN", "ZHIBU_WEBHOOK_SECRET", "ZHIBU_LLM_API_KEY")  # an ingest needs none of them
+
+
+class UploadStopped(Exception):
+    """The ingest of an upload was stopped (deadline, memory) or died: a message for the admin."""
 _UNSAFE = re.compile(r"[^\w\-（）()]+")
 _MAX_STEM = 80
 
@@ -61,6 +77,7 @@ class Admin:
         self._audit = AuditLog(settings.zhibu_home / "logs" / "admin.log")
         self._uploads = settings.zhibu_home / "bot" / "uploads"
         self._max_bytes = settings.zhibu_max_upload_mb * 1024 * 1024
+        self._settings = settings
 
     def allows(self, user_id: int | None) -> bool:
         return user_id in self.ids
@@ -73,6 +90,9 @@ class Admin:
             text = await work()
         except BadInput as exc:
             self._audit.record(user_id, action, "rejected", f"{detail} {exc}".strip())
+            return f"未完成：{exc}"
+        except UploadStopped as exc:
+            self._audit.record(user_id, action, "failed", f"{detail} {exc}".strip())
             return f"未完成：{exc}"
         except Exception as exc:
             self._audit.record(user_id, action, "failed", f"{detail} {type(exc).__name__}".strip())
@@ -119,9 +139,52 @@ class Admin:
                 path = Path(folder) / filename
                 await fetch(path)
                 self._check_size(path.stat().st_size)  # the announced size may be missing or wrong
-                return str(await self._library.ingest([path]))
+                return str(await self._ingest_in_child(path))
 
         return await self._run(user_id, "upload", repr(name), work)
+
+    async def _ingest_in_child(self, path: Path):
+        from knowledge.store import IngestReport
+
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "zhibu", "ingest", "--no-corpus", "--json", str(path.resolve()),
+            cwd=path.parent, env=self._child_environment(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        memory = self._settings.zhibu_upload_memory_mb * 1024 * 1024
+        try:
+            resource.prlimit(child.pid, resource.RLIMIT_AS, (memory, memory))  # long before it reads the file
+        except ProcessLookupError:
+            pass  # it has already ended: its exit status tells
+        try:
+            out, err = await asyncio.wait_for(child.communicate(), self._settings.zhibu_upload_timeout_s)
+        except asyncio.TimeoutError:
+            raise UploadStopped(f"处理时间超过 {self._settings.zhibu_upload_timeout_s / 60:g} 分钟，已停止。{KB_UNCHANGED}") from None
+        finally:
+            if child.returncode is None:  # deadline, or the bot is stopping
+                child.kill()
+                await child.wait()
+        errors = err.decode("utf-8", "replace")
+        if child.returncode == 2:  # bad input: its message is for the admin
+            raise BadInput(errors.strip().removeprefix("error:").strip() or "文件无法导入。")
+        if child.returncode != 0:
+            log.error("upload ingest exited with %s: %s", child.returncode, errors[-_KEPT_STDERR_CHARS:])
+            cause = "超出内存上限" if "MemoryError" in errors or "memory" in errors.lower() else "出错"
+            raise UploadStopped(f"处理这个文件时{cause}，已停止。{KB_UNCHANGED}")
+        return IngestReport(**json.loads(out))
+
+    def _child_environment(self) -> dict[str, str]:
+        """The bot's own settings, passed on explicitly (they may not come from the environment)."""
+        settings = self._settings
+        passed = {
+            "ZHIBU_HOME": str(settings.zhibu_home),
+            "ZHIBU_EMBEDDING": settings.zhibu_embedding,
+            "ZHIBU_CHROMA_HOST": settings.zhibu_chroma_host or "",
+            "ZHIBU_CHROMA_PORT": str(settings.zhibu_chroma_port),
+            "ZHIBU_MAX_TEXT_MB": str(settings.zhibu_max_text_mb),
+            "ZHIBU_MAX_UNPACKED_MB": str(settings.zhibu_max_unpacked_mb),
+            "ZHIBU_MAX_PASSAGES_PER_DOC": str(settings.zhibu_max_passages_per_doc),
+        }
+        inherited = {key: value for key, value in os.environ.items() if key not in _SECRETS}
+        return {**inherited, **passed}
 
     def _check_size(self, size: int | None) -> None:
         if size is not None and size > self._max_bytes:

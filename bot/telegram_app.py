@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import traceback
 from collections.abc import AsyncIterator, Awaitable
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 from telegram import (BotCommand, BotCommandScopeChat, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup,
                       InputFile, Message, MessageEntity, Update)
 from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, BaseUpdateProcessor, CallbackQueryHandler,
                           CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
@@ -49,6 +50,9 @@ POOL_TIMEOUT_S = 30.0
 KEPT_KEYBOARDS = 300  # per group chat: whose keyboard each recent message carries
 FOREIGN_KEYBOARD = "这是其他成员的自检，您的操作不会改变它。要自检请发送 /check。"
 SHARED_BUTTONS = ("src|",)  # 查看原文 reads a passage and changes no one's state: anyone in the group may press it
+REDACTED = "[令牌已隐去]"
+TOKEN_REJECTED = ("Telegram 拒绝了 TELEGRAM_BOT_TOKEN 中的令牌（401 未授权）：请在 BotFather 处核对或重新生成令牌，"
+                  "改好环境变量或 .env 后再启动。")
 
 
 class PerUserOrder(BaseUpdateProcessor):
@@ -167,6 +171,7 @@ class ZhibuBot:
         self._dialogue = Dialogue(library, feedback=self._feedback)
         self._admin = Admin(library, settings)
         self._flood = FloodGate(settings.zhibu_flood_messages, settings.zhibu_flood_window_s)
+        self._redact = TokenRedactor(_token(settings)).redact
         self._background: set[asyncio.Task] = set()
 
     def register(self, app: Application) -> None:
@@ -327,7 +332,7 @@ class ZhibuBot:
             with suppress(TelegramError):
                 await context.bot.send_message(chat.id, APOLOGY)
         user = update.effective_user if isinstance(update, Update) else None
-        trace = "".join(traceback.format_exception(context.error))
+        trace = self._redact("".join(traceback.format_exception(context.error)))
         report = (f"⚠️ 处理更新时出错（用户 {user.id if user else '-'}，聊天 {chat.id if chat else '-'}）\n"
                   f"{trace[-(MESSAGE_LIMIT - 200):]}")
         for admin_id in self._admin.ids:
@@ -337,11 +342,11 @@ class ZhibuBot:
 
 def build_application(settings: Settings, library: Library | None = None) -> Application:
     """The configured Application (not started). Raises BadInput without a token."""
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+    if not _token(settings):
         raise BadInput("未设置 TELEGRAM_BOT_TOKEN：请把 BotFather 给出的令牌写入环境变量或 .env 文件（见 README）。")
     zhibu = ZhibuBot(settings, library or Library(settings))
     builder = (Application.builder()
-               .token(settings.telegram_bot_token.get_secret_value())
+               .token(_token(settings))
                .persistence(SqlitePersistence(settings.zhibu_home / "bot" / "state.sqlite3"))
                .rate_limiter(AIORateLimiter(overall_max_rate=settings.zhibu_bot_rate_limit, max_retries=3))
                .concurrent_updates(PerUserOrder(CONCURRENT_UPDATES))
@@ -357,11 +362,68 @@ def build_application(settings: Settings, library: Library | None = None) -> App
 def run_telegram_bot() -> None:
     """`zhibu bot`: long polling, or a webhook server when ZHIBU_WEBHOOK_URL is set."""
     settings = get_settings()
-    app = build_application(settings)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury everything else
+    redactor = redact_token_in_logs(_token(settings))
+    app = build_application(settings)
+    starting = app.post_init
+
+    async def post_init(application: Application) -> None:
+        redactor.starting = False  # the token was accepted: a later rejection is logged like any error
+        await starting(application)
+
+    app.post_init = post_init
     wanted = [Update.MESSAGE, Update.CALLBACK_QUERY]  # the only updates the handlers read
-    if settings.zhibu_webhook_url:
-        app.run_webhook(**webhook_options(settings), allowed_updates=wanted)
-    else:
-        app.run_polling(allowed_updates=wanted)
+    try:
+        if settings.zhibu_webhook_url:
+            app.run_webhook(**webhook_options(settings), allowed_updates=wanted)
+        else:
+            app.run_polling(allowed_updates=wanted)
+    except InvalidToken:  # its message quotes the token
+        raise BadInput(TOKEN_REJECTED) from None
+    except Exception:  # through the log handlers, whose redactor keeps the token out of the traceback
+        log.exception("the bot stopped on an error")
+        raise SystemExit(1) from None
+
+
+def _token(settings: Settings) -> str:
+    return settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+
+
+class TokenRedactor(logging.Filter):
+    """Takes the bot token out of every record a handler emits: the message, its arguments, the
+    traceback (PTB quotes a rejected token) and httpx's request lines (the token is in every URL).
+    The secret half is matched alone and in any case: PTB capitalises error texts."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        secrets_ = [part for part in (token, token.partition(":")[2]) if len(part) >= 8]
+        self._pattern = re.compile("|".join(map(re.escape, secrets_)), re.IGNORECASE) if secrets_ else None
+        self.starting = True
+
+    def redact(self, text: str) -> str:
+        return self._pattern.sub(REDACTED, text) if self._pattern else text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.starting and record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+            return False  # rejected at start: run_telegram_bot says so in one line of its own
+        try:
+            record.msg, record.args = self.redact(record.getMessage()), None
+        except (TypeError, ValueError):  # a malformed record: leave it to logging's own error report
+            return True
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def redact_token_in_logs(token: str) -> TokenRedactor:
+    """Install the redactor on every handler of the root logger (handler filters see the records of
+    all loggers; a logger's filter would see only its own)."""
+    redactor = TokenRedactor(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    return redactor

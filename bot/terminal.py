@@ -21,6 +21,7 @@ from bot.dialogue import COMMANDS, Dialogue
 from bot.events import Button, Event, Reply
 from bot.feedback import Feedback, Origin, is_feedback_button, terminal_choices, terminal_hint
 from bot.library import Library
+from zhibu.filemodes import user_file_mode
 from zhibu.settings import get_settings
 
 QUIT_WORDS = frozenset({"quit", "exit", "q", "退出", "/quit", "/exit"})
@@ -113,6 +114,7 @@ class TerminalChat:
         while path.exists():  # never overwrite an earlier export
             path, copy = self._save_dir / f"{stem}-{copy}.{suffix}", copy + 1
         path.write_bytes(reply.document.content)
+        path.chmod(user_file_mode())  # asked for by name: the user's umask, not the private state's
         return path
 
     def say(self, text: str) -> None:

@@ -6,7 +6,6 @@ Rows are numbered from 1 (the first row under the header). A bad row is reported
 
 from __future__ import annotations
 
-import csv
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from evaluators.checks import FAIL, percent
 from evaluators.engine import DOES_NOT_QUALIFY, INCOMPLETE, QUALIFIES, ProfileError, evaluate
 from evaluators.profile import DOMAINS, nest
 from evaluators.rulebook import load_rulebook
+from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, read_capped, refuse_duplicate_columns, sheet_rows,
+                                  store_text_as_text)
 from zhibu.errors import BadInput
 
 VERDICTS = (QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE)
@@ -95,6 +96,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     header = [str(cell).strip() if cell is not None else "" for cell in next(records, [])]
     if "domain" not in header:
         raise BadInput(f"{path.name} 的第一行应为字段名（domain、year、facts.stars 等），没有找到 domain 列")
+    refuse_duplicate_columns(header, path.name)
     for number, record in enumerate(records, start=1):
         cells = {
             key: kept
@@ -106,7 +108,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _csv_records(path: Path) -> Iterator[list[str]]:
-    raw = path.read_bytes()
+    raw = read_capped(path, batch_limit(), "ZHIBU_MAX_BATCH_MB")
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
         try:
             text = raw.decode(encoding)
@@ -115,18 +117,19 @@ def _csv_records(path: Path) -> Iterator[list[str]]:
             continue
     else:
         raise BadInput(f"{path.name} 不是 UTF-8 或 GBK 编码的 CSV")
-    yield from csv.reader(text.splitlines())
+    yield from csv_rows(text, path.name)
 
 
 def _xlsx_records(path: Path) -> Iterator[tuple]:
     from openpyxl import load_workbook  # only batch needs it
 
+    check_xlsx(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged or misnamed file
         raise BadInput(f"无法读取 {path.name}：{error}") from None
     try:
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
+        yield from sheet_rows(workbook.worksheets[0], path.name)
     finally:
         workbook.close()
 
@@ -266,6 +269,7 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
     errors.append(["行号", "问题"])
     for error in summary["errors"]:
         errors.append([error["row"], error["message"]])
+    store_text_as_text(workbook)
     workbook.save(out)
     return chart
 

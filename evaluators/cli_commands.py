@@ -8,37 +8,39 @@ from pathlib import Path
 from typing import Any
 
 from zhibu.cli import emit_json
-from zhibu.errors import BadInput
+from zhibu.errors import BadInput, quoted
 
 
 def read_profile(source: str) -> Any:
-    """A profile from a JSON or YAML file, or from stdin for `-`."""
+    """A profile from a JSON or YAML file, or from stdin for `-`; size-capped, no YAML aliases."""
+    import yaml
+
+    from evaluators.untrusted import parse_profile, read_profile_file, read_profile_stdin
+
     if source == "-":
-        text, name = sys.stdin.read(), "stdin"
+        text, name = read_profile_stdin(), "stdin"
     else:
         path = Path(source)
         if not path.is_file():
-            raise BadInput(f"找不到档案文件：{source}")
+            raise BadInput(f"找不到档案文件：{quoted(source)}")
         try:
-            text, name = path.read_text(encoding="utf-8-sig"), path.name
+            text, name = read_profile_file(path).decode("utf-8-sig"), path.name
         except UnicodeDecodeError:
-            raise BadInput(f"{source} 不是 UTF-8 编码的文本文件") from None
+            raise BadInput(f"{quoted(source)} 不是 UTF-8 编码的文本文件") from None
     if not text.strip():
-        raise BadInput(f"档案 {name} 是空的")
+        raise BadInput(f"档案 {quoted(name)} 是空的")
     if not name.lower().endswith((".yaml", ".yml")):
         try:
-            return json.loads(text)
+            return parse_profile(text, name, as_json=True)
         except json.JSONDecodeError as error:
             if name.lower().endswith(".json"):
-                raise BadInput(f"{name} 不是有效的 JSON：{error}") from None
-    import yaml
-
-    from evaluators.rulebook import parse_yaml
-
+                raise BadInput(f"{quoted(name)} 不是有效的 JSON：{error}") from None
     try:
-        return parse_yaml(text)  # YAML also reads JSON-like input that json rejected
+        return parse_profile(text, name, as_json=False)  # YAML also reads JSON-like input that json rejected
     except yaml.YAMLError as error:
-        raise BadInput(f"{name} 既不是有效的 JSON 也不是有效的 YAML：{error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列附近）" if mark else ""
+        raise BadInput(f"{quoted(name)} 既不是有效的 JSON 也不是有效的 YAML{where}") from None
 
 
 def run_check(profile: str | None, as_json: bool, details: bool = False) -> None:
@@ -71,9 +73,13 @@ def print_template(domain: str) -> None:
 def run_batch(file: Path, out: Path | None, as_json: bool) -> None:
     from evaluators.batch import render_summary, run_batch_file, write_report
 
+    from evaluators.untrusted import check_report_path, write_whole
+
+    if out is not None:
+        check_report_path(Path(out), Path(file))
     summary = run_batch_file(Path(file)).summary()
     if out is not None:
-        chart = write_report(summary, Path(out))
+        chart = write_whole(Path(out), lambda path: write_report(summary, path))
         summary["report"] = {"xlsx": str(out), "chart": str(chart)}
     if as_json:
         emit_json(summary)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic.fields import FieldInfo
 
 from ingest.clean import normalize_chars
+from zhibu.errors import quoted, quoted_value
 
 # Contract enums: value → Chinese label, in the contract's order.
 DOMAINS: dict[str, str] = {
@@ -59,6 +60,8 @@ EXTRA_KEYS = ("team_annual_pay_yuan",)
 # Cross-field bounds from the contract: the first key may not exceed the second.
 UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 
+# A name goes into reports and chat: a NUL or another control character (category Cc) is a broken export.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 _LIST_SEPARATORS = re.compile(r"[、,，;；\s]+")
 # Everyday number answers: 8万元, 大概8万左右, 第5名, 九颗, 两名, 三十人, 一万二.
 _HEDGES = re.compile(r"^(?:大概|大约|约|差不多|将近|接近|估计|应该是|一共|总共|共|合计|超过|不少于|不低于|至少|第)+"
@@ -106,7 +109,7 @@ def parse_number(text: str) -> int | float:
     elif core and set(core) <= _CHINESE_NUMERALS and not core.isascii():
         number = float(_chinese_number(core, text))
     else:
-        raise ValueError(f"“{text}”不是有效的数字")
+        raise ValueError(f"“{quoted(text)}”不是有效的数字")
     return int(number) if number.is_integer() else number
 
 
@@ -116,7 +119,7 @@ def _chinese_number(core: str, text: str) -> float:
     try:
         return cn2an.cn2an(core, "smart")
     except (ValueError, KeyError, IndexError):
-        raise ValueError(f"“{text}”不是有效的数字") from None
+        raise ValueError(f"“{quoted(text)}”不是有效的数字") from None
 
 
 def parse_share(text: str) -> float:
@@ -137,7 +140,7 @@ def parse_date(text: str, today: date | None = None) -> date:
         year = (today or date.today()).year - _RELATIVE_YEARS[head] if head in _RELATIVE_YEARS else int(head)
         return date(year, int(month or 1), int(day or 1))
     except (AttributeError, ValueError):
-        raise ValueError(f"“{text}”不是有效日期，请写成“2015年6月1日”“2015年6月”或“2015-06-01”") from None
+        raise ValueError(f"“{quoted(text)}”不是有效日期，请写成“2015年6月1日”“2015年6月”或“2015-06-01”") from None
 
 
 def _to_bool(value: Any) -> Any:
@@ -245,7 +248,8 @@ class Negative(_Strict):
 class Profile(_Strict):
     domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(lambda value: resolve_domain(value) or value)]
     year: Annotated[int, Field(ge=2000, le=2100)]
-    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)] = None
+    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
+                    Field(pattern=NO_CONTROL_CHARACTERS)] = None
     founded_on: Day = None
     weak_and_lax: Flag = None
     points_score: Annotated[float | None, Field(ge=0, le=100), BeforeValidator(_to_number), AskAs("number")] = None
@@ -414,7 +418,7 @@ def _without_blanks(data: dict[str, Any]) -> dict[str, Any]:
 def _problems(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
     """(dotted key, pydantic error) pairs; list positions are dropped from the key."""
     return [
-        (".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), item)
+        (quoted(".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), 80), item)
         for item in error.errors(include_url=False)
     ]
 
@@ -490,6 +494,7 @@ _PROBLEM_TEXTS = {
     "float_type": "应为数字",
     "finite_number": "应为有限的数字",
     "string_type": "应为文字",
+    "string_pattern_mismatch": "含有控制字符（如 NUL），请删去后重试",
     "list_type": "应为列表（各项用“、”分隔）",
     "dict_type": "应为对象（键值对）",
     "model_type": "应为对象（键值对）",
@@ -517,7 +522,7 @@ def _problem_text(key: str, item: dict, domain: str | None) -> str:
         )
     else:
         text = _PROBLEM_TEXTS.get(kind, item["msg"])
-    return text if kind == "missing" else f"{text}；收到 {item['input']!r}"
+    return text if kind == "missing" else f"{text}；收到 {quoted_value(item['input'])}"
 
 
 def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:

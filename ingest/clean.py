@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 # Private-use code points (BMP area and planes 15–16). The seed PDFs use U+1001B0 for "．".
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
@@ -46,6 +46,9 @@ def normalize_chars(text: str) -> str:
     return unicodedata.normalize("NFKC", _PRIVATE_USE.sub("．", text))
 
 
+_HALF_WIDTH = re.compile(r"[A-Za-z0-9 %]")  # printed half as wide as a Chinese character
+
+
 class _Line(NamedTuple):
     text: str  # without layout spaces
     width: float  # as printed, in em: ASCII letters and digits are half-width, and so are spaces
@@ -53,7 +56,7 @@ class _Line(NamedTuple):
 
 def _layout_line(line: str) -> _Line:
     line = line.strip()
-    width = sum(0.5 if char.isascii() and (char.isalnum() or char in " %") else 1.0 for char in line)
+    width = len(line) - 0.5 * len(_HALF_WIDTH.findall(line))
     return _Line(_LAYOUT_SPACE.sub("", line), width)
 
 
@@ -72,12 +75,53 @@ def _is_title_like(text: str) -> bool:
     return not _SENTENCE_PUNCTUATION.search(HEADING.sub("", text, count=1))
 
 
-def _has_open_bracket(text: str) -> bool:
-    return sum(text.count(c) for c in _OPENING) > sum(text.count(c) for c in _CLOSING)
-
-
 def _opens_item(text: str) -> bool:
     return bool(HEADING.match(text) or _ENUMERATION.match(text))
+
+
+class _Paragraph:
+    """A paragraph being rebuilt, with what `_Joiner` asks of it kept up to date line by line:
+    each question costs the length of the new line, not of the paragraph (linear cleaning)."""
+
+    _HEAD_CHARS = 64  # longer than any outline marker: anchored matches on the head are exact
+    _TAIL_CHARS = 8  # longer than any 文种 at the end of a title
+
+    def __init__(self, line: _Line) -> None:
+        self.parts = [line.text]
+        self.head = line.text[: self._HEAD_CHARS]
+        self.tail = line.text[-self._TAIL_CHARS :]
+        self._body_punctuated = bool(_SENTENCE_PUNCTUATION.search(line.text, self._HEAD_CHARS))
+        self._bracket_balance = _bracket_balance(line.text)
+
+    def add(self, text: str, separator: str = "") -> None:
+        missing = self._HEAD_CHARS - len(self.head)
+        if missing > 0:
+            self.head += (separator + text)[:missing]
+        beyond_head = (separator + text)[max(0, missing) :]
+        self._body_punctuated = self._body_punctuated or bool(_SENTENCE_PUNCTUATION.search(beyond_head))
+        self._bracket_balance += _bracket_balance(text)
+        self.tail = (self.tail + separator + text)[-self._TAIL_CHARS :]
+        self.parts += [separator, text] if separator else [text]
+
+    @property
+    def is_attachment_list(self) -> bool:
+        return bool(_ATTACHMENT_LIST.match(self.head))
+
+    @property
+    def is_title_like(self) -> bool:
+        return not self._body_punctuated and _is_title_like(self.head)
+
+    @property
+    def has_open_bracket(self) -> bool:
+        return self._bracket_balance > 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _bracket_balance(text: str) -> int:
+    return sum(text.count(c) for c in _OPENING) - sum(text.count(c) for c in _CLOSING)
 
 
 class _Joiner:
@@ -87,13 +131,13 @@ class _Joiner:
         self.short = width * _SHORT_LINE_SHARE
         self.full_heading = width * _FULL_HEADING_SHARE
 
-    def breaks(self, paragraph: str, last: _Line, line: _Line) -> bool:
+    def breaks(self, paragraph: _Paragraph, last: _Line, line: _Line) -> bool:
         """Does `line` start a new paragraph after `paragraph`, whose last line is `last`?"""
         if _STANDALONE.match(last.text) or _STANDALONE.match(line.text):
             return True
-        if _ATTACHMENT_LIST.match(paragraph):
+        if paragraph.is_attachment_list:
             return not _LIST_ITEM.match(line.text) and last.width < self.short
-        if _is_title_like(paragraph):
+        if paragraph.is_title_like:
             return self._ends_title(paragraph, last, line)
         if not last.text.endswith(_SENTENCE_END):
             return False
@@ -104,12 +148,12 @@ class _Joiner:
         """A signature or heading line: unpunctuated and short (a paragraph's tail has a full stop)."""
         return line.width < self.short and _is_title_like(line.text)
 
-    def _ends_title(self, paragraph: str, last: _Line, line: _Line) -> bool:
-        if _has_open_bracket(paragraph):
+    def _ends_title(self, paragraph: _Paragraph, last: _Line, line: _Line) -> bool:
+        if paragraph.has_open_bracket:
             return False  # the title goes on: "印发«关于…的" + "指导意见»的通知"
-        if HEADING.match(paragraph):
+        if HEADING.match(paragraph.head):
             return last.width < self.full_heading or _opens_item(line.text)
-        if _TITLE_END.search(paragraph):
+        if _TITLE_END.search(paragraph.tail):
             return True
         # Unpunctuated lines in a row form one title ("…“最强党支部”建设" + "工作指南").
         return last.width < self.short and not _is_title_like(line.text)
@@ -120,22 +164,34 @@ def _join_lines(lines: list[_Line]) -> list[str]:
     if not _is_wrapped(lines, width):
         return [line.text for line in lines]
     joiner = _Joiner(width)
-    paragraphs = [lines[0].text]
+    paragraphs = [_Paragraph(lines[0])]
     for last, line in zip(lines, lines[1:]):
         if joiner.breaks(paragraphs[-1], last, line):
-            paragraphs.append(line.text)
-        elif _ATTACHMENT_LIST.match(paragraphs[-1]) and _LIST_ITEM.match(line.text):
-            paragraphs[-1] += " " + line.text
+            paragraphs.append(_Paragraph(line))
+        elif paragraphs[-1].is_attachment_list and _LIST_ITEM.match(line.text):
+            paragraphs[-1].add(line.text, " ")
         else:
-            paragraphs[-1] += line.text
-    return paragraphs
+            paragraphs[-1].add(line.text)
+    return [paragraph.text for paragraph in paragraphs]
+
+
+def _content_lines(raw: str) -> Iterator[_Line]:
+    """The lines that survive cleaning, one at a time (NFKC never joins across a line break)."""
+    for line in raw.split("\n"):
+        layout = _layout_line(normalize_chars(line))
+        if layout.text and not _PAGE_NOISE.match(layout.text):
+            yield layout
 
 
 def clean_text(raw: str) -> str:
     """Normalise characters, drop page noise and re-join wrapped lines into paragraphs."""
-    lines = [_layout_line(line) for line in normalize_chars(raw).replace("\r\n", "\n").split("\n")]
-    lines = [line for line in lines if line.text and not _PAGE_NOISE.match(line.text)]
+    lines = list(_content_lines(raw))
     return "\n".join(_join_lines(lines)) if lines else ""
+
+
+def has_text(raw: str) -> bool:
+    """Whether cleaning leaves anything; stops at the first line that does."""
+    return any(True for _ in _content_lines(raw))
 
 
 def normalize_for_match(text: str) -> str:

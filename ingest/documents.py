@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from ingest.clean import clean_text
-from ingest.loaders import SUPPORTED_SUFFIXES, load_text
+from ingest.loaders import SUPPORTED_SUFFIXES, Limits, load_text
 from zhibu.errors import BadInput
 
 _META_FIELDS = ("doc_id", "title", "short_title", "doc_number", "issuer", "date")
@@ -132,13 +132,15 @@ def read_meta(path: Path, cleaned: str) -> DocumentMeta:
     )
 
 
-def prepare_document(path: Path) -> PreparedDocument:
-    """Load, clean, describe and split one file."""
+def prepare_document(path: Path, limits: Limits | None = None) -> PreparedDocument:
+    """Load, clean, describe and split one file; BadInput when it is over a cap."""
     from ingest.split import CHUNKING_PARAMETERS, split_document  # split builds on this module's dataclasses
 
-    cleaned = clean_text(load_text(path))
+    limits = limits or Limits.from_settings()
+    cleaned = clean_text(load_text(path, limits))
     meta = read_meta(path, cleaned)
     chunks = split_document(cleaned, meta)
+    limits.check_passages(len(chunks), path.name)
     version = _digest(cleaned, meta.short_title, repr(CHUNKING_PARAMETERS))[:16]
     return PreparedDocument(meta, chunks, version)
 
@@ -166,9 +168,10 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-def iter_documents(paths: list[Path]) -> list[PreparedDocument]:
+def iter_documents(paths: list[Path], limits: Limits | None = None) -> list[PreparedDocument]:
     """Prepare every file given, and every supported file inside each folder given (sorted by name)."""
-    documents = [prepare_document(path) for path in _expand(paths)]
+    limits = limits or Limits.from_settings()
+    documents = [prepare_document(path, limits) for path in _expand(paths)]
     seen: dict[str, str] = {}
     for document in documents:
         doc_id, source = document.meta.doc_id, document.meta.source

@@ -2,17 +2,21 @@
 
 The caller resolves and vets the path; nothing here follows a path taken from the file's content.
 The text comes back as extracted, line layout intact: `ingest.clean` undoes the artefacts.
+A file over a cap (`Limits`) is refused as soon as that is known: a .docx by its zip directory
+before anything is unpacked, a .pdf page by page, a text file by its size.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from ingest.clean import clean_text
+from ingest.clean import has_text
 from zhibu.errors import BadInput
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx")
@@ -22,6 +26,40 @@ _TEXT_ENCODINGS = ["utf_8", "gb18030"]
 # characters in places; random bytes still score far above this.
 _MAX_MESS = 0.3
 _MARKDOWN_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|>\s?)")
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on one document, from ZHIBU_MAX_TEXT_MB, ZHIBU_MAX_UNPACKED_MB, ZHIBU_MAX_PASSAGES_PER_DOC."""
+
+    text_bytes: int  # the extracted text, UTF-8
+    unpacked_bytes: int  # what a .docx or .pdf decompresses to
+    passages: int
+
+    @classmethod
+    def from_settings(cls, settings=None) -> "Limits":
+        if settings is None:
+            from zhibu.settings import get_settings
+
+            settings = get_settings()
+        return cls(int(settings.zhibu_max_text_mb * _MB), int(settings.zhibu_max_unpacked_mb * _MB),
+                   settings.zhibu_max_passages_per_doc)
+
+    def check_text(self, size: int, name: str) -> None:
+        if size > self.text_bytes:
+            raise BadInput(f"文件文字太多（超过 {self.text_bytes / _MB:g} MB）：{name}。请拆分成几个文件再导入。"
+                           f"(the text of {name} exceeds ZHIBU_MAX_TEXT_MB={self.text_bytes / _MB:g})")
+
+    def check_unpacked(self, size: int, name: str) -> None:
+        if size > self.unpacked_bytes:
+            raise BadInput(f"文件解压后超过 {self.unpacked_bytes / _MB:g} MB，可能已损坏或被恶意构造：{name}。"
+                           f"(unpacking {name} exceeds ZHIBU_MAX_UNPACKED_MB={self.unpacked_bytes / _MB:g})")
+
+    def check_passages(self, count: int, name: str) -> None:
+        if count > self.passages:
+            raise BadInput(f"文件分段太多（{count} 段，上限 {self.passages} 段）：{name}。请拆分成几个文件再导入。"
+                           f"({name} splits into {count} passages, over ZHIBU_MAX_PASSAGES_PER_DOC={self.passages})")
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -44,14 +82,22 @@ def _strip_markdown(text: str) -> str:
     return "\n".join(_MARKDOWN_MARKS.sub("", line) for line in text.split("\n"))
 
 
-def _read_pdf(path: Path) -> str:
+def _read_pdf(path: Path, limits: Limits) -> str:
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise BadInput(f"PDF 文件已加密，无法读取：{path.name} ({path.name} is encrypted)")
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        pages, unpacked, text_bytes = [], 0, 0
+        for page in reader.pages:
+            contents = page.get_contents()
+            unpacked += len(contents.get_data()) if contents is not None else 0
+            limits.check_unpacked(unpacked, path.name)
+            pages.append(page.extract_text() or "")
+            text_bytes += len(pages[-1].encode("utf-8"))
+            limits.check_text(text_bytes, path.name)
+        return "\n".join(pages)
     except BadInput:
         raise
     except Exception as error:  # pypdf raises many kinds of errors on damaged files; all mean the same
@@ -66,26 +112,33 @@ def _table_lines(table) -> list[str]:
     return lines
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(path: Path, limits: Limits) -> str:
     import docx
     from docx.table import Table
 
     try:
+        with zipfile.ZipFile(path) as archive:  # the directory's sizes bound what unpacking yields
+            limits.check_unpacked(sum(member.file_size for member in archive.infolist()), path.name)
         document = docx.Document(str(path))
         lines: list[str] = []
         for block in document.iter_inner_content():  # paragraphs and tables in reading order
             lines.extend(_table_lines(block) if isinstance(block, Table) else [block.text])
+    except BadInput:
+        raise
     except Exception as error:  # python-docx raises zip, XML and key errors on damaged files
         raise BadInput(f"Word 文件已损坏或无法解析：{path.name} (corrupt DOCX: {type(error).__name__})") from error
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    limits.check_text(len(text.encode("utf-8")), path.name)
+    return text
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, limits: Limits) -> str:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _read_pdf(path)
+        return _read_pdf(path, limits)
     if suffix == ".docx":
-        return _read_docx(path)
+        return _read_docx(path, limits)
+    limits.check_text(path.stat().st_size, path.name)
     data = path.read_bytes()
     if not data.strip():
         raise BadInput(f"文件是空的：{path.name} ({path.name} is empty)")
@@ -93,7 +146,7 @@ def _read(path: Path) -> str:
     return _strip_markdown(text) if suffix == ".md" else text
 
 
-def load_text(path: Path) -> str:
+def load_text(path: Path, limits: Limits | None = None) -> str:
     """The raw text of one supported file; BadInput for anything that is not a readable document."""
     if not path.exists():
         raise BadInput(f"文件不存在：{path.name} (no such file: {path.name})")
@@ -106,7 +159,7 @@ def load_text(path: Path) -> str:
         )
     if path.stat().st_size == 0:
         raise BadInput(f"文件是空的：{path.name} ({path.name} is empty)")
-    text = _read(path)
-    if not clean_text(text):
+    text = _read(path, limits or Limits.from_settings())
+    if not has_text(text):
         raise BadInput(f"文件中没有可读取的文字（扫描件请先做文字识别）：{path.name} ({path.name} contains no text)")
     return text

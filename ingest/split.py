@@ -9,7 +9,9 @@ than `min_chars` joins its next sibling in one chunk under the parent heading.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -45,6 +47,9 @@ _SENTENCE = re.compile(r".*?(?:[。!?;]|(?<!\d)\.|$)")
 _CLAUSE = re.compile(r".*?(?:[,、:]|$)")
 # A part may grow or shrink by this share of the limit to end with its paragraph.
 _PARAGRAPH_CUT_DETOUR = 0.15
+# Balanced splits tried with this many parts more than the fewest possible, then greedy packing:
+# bounds the work on text whose sentences do not divide evenly.
+_MORE_PARTS_TRIED = 16
 
 
 def _number(marker: str) -> int:
@@ -156,7 +161,7 @@ def _outline(clean_text: str) -> list[_Section]:
     paragraphs = [p for p in clean_text.split("\n") if p.strip()]
     # A notice's distribution note ("〔此件发至…〕") is often printed at the very end of the document.
     notes = [p for p in paragraphs if _DISTRIBUTION_NOTE.match(p)] if _opens_with_notice(paragraphs) else []
-    paragraphs = [p for p in paragraphs if p not in notes]
+    paragraphs = [p for p in paragraphs if not _DISTRIBUTION_NOTE.match(p)] if notes else paragraphs
     outline = _Outline()
     index = 0
     while index < len(paragraphs):
@@ -202,22 +207,39 @@ def _pack(units: list[str], max_chars: int, hard: bool = False) -> list[str]:
 def _balanced_split(text: str, max_chars: int) -> list[str]:
     """Cut at the sentence ends nearest to equal shares, so no part is a stub; paragraph ends preferred."""
     units = _sentences(text, max_chars)
-    ends = [0]
-    for unit in units:
-        ends.append(ends[-1] + len(unit))
-    detour = max_chars * _PARAGRAPH_CUT_DETOUR
-
-    def cost(cut: int, target: float) -> float:
-        return abs(ends[cut] - target) - (detour if units[cut - 1].endswith("\n") else 0)
-
-    for parts_count in range(math.ceil(len(text) / max_chars), len(units) + 1):
+    cutter = _Cutter(units, max_chars * _PARAGRAPH_CUT_DETOUR)
+    first = math.ceil(len(text) / max_chars)
+    for parts_count in range(first, min(len(units), first + _MORE_PARTS_TRIED) + 1):
         targets = [share * len(text) / parts_count for share in range(1, parts_count)]
-        cuts = sorted({min(range(1, len(units)), key=lambda cut: cost(cut, target)) for target in targets})
-        bounds = [0, *cuts, len(units)]
+        bounds = [0, *sorted({cutter.best(target) for target in targets}), len(units)]
         parts = ["".join(units[a:b]).strip() for a, b in zip(bounds, bounds[1:])]
         if all(len(part) <= max_chars for part in parts):
             return parts
     return [part.strip() for part in _pack(units, max_chars)]  # every unit fits: greedy packing cannot fail
+
+
+class _Cutter:
+    """The best cut between units for a target offset: the nearest, or a paragraph end within the detour.
+
+    Only the nearest cut on each side of the target and the nearest paragraph end on each side can
+    win (offsets grow strictly), so a target costs two binary searches, not a pass over every cut.
+    """
+
+    def __init__(self, units: list[str], detour: float) -> None:
+        self.ends = [0, *itertools.accumulate(len(unit) for unit in units)]  # ends[cut]: offset of the cut
+        self.last_cut = len(units) - 1
+        # bonus[cut]: a cut after a paragraph's last sentence may stray `detour` further from its target.
+        self.bonus = [0.0] + [detour if unit.endswith("\n") else 0.0 for unit in units]
+        self.paragraph_cuts = [cut for cut in range(1, len(units)) if self.bonus[cut]]
+        self.paragraph_ends = [self.ends[cut] for cut in self.paragraph_cuts]
+
+    def best(self, target: float) -> int:
+        """The cheapest cut; among equals the first, as a scan in order would find."""
+        after = bisect.bisect_left(self.ends, target, 1, self.last_cut + 1)
+        candidates = {cut for cut in (after - 1, after) if 1 <= cut <= self.last_cut}
+        after = bisect.bisect_left(self.paragraph_ends, target)
+        candidates.update(self.paragraph_cuts[i] for i in (after - 1, after) if 0 <= i < len(self.paragraph_cuts))
+        return min(sorted(candidates), key=lambda cut: abs(self.ends[cut] - target) - self.bonus[cut])
 
 
 # ---- chunk assembly -------------------------------------------------------------------------
@@ -276,14 +298,14 @@ class _Assembler:
 
 def _chunk_ids(doc_id: str, drafts: list[_Draft]) -> list[str]:
     """`{doc_id}:{hash}` from the draft's own path and text, so an edit elsewhere leaves it unchanged."""
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered, with constant-time membership
     for draft in drafts:
         key = "\x1f".join((*draft.path, draft.text))
         occurrence = 0
         while (chunk_id := f"{doc_id}:{hashlib.sha256(f'{key}#{occurrence}'.encode()).hexdigest()[:12]}") in ids:
             occurrence += 1  # the same passage twice under the same heading
-        ids.append(chunk_id)
-    return ids
+        ids[chunk_id] = None
+    return list(ids)
 
 
 def split_document(clean_text: str, meta: DocumentMeta, max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS) -> list[Chunk]:

@@ -66,7 +66,7 @@ def _read_questions(path: Path) -> list[str]:
         if line.startswith("{"):
             try:
                 line = json.loads(line)["question"]
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise BadInput(f"{path}:{number}: JSONL 行需要 question 字段 (needs a 'question' field)") from exc
         questions.append(line)
     return questions

@@ -20,7 +20,7 @@ def load_cases(path: Path) -> list[dict]:
         try:
             case = json.loads(line)
             case["question"], case.setdefault("gold", []), case.setdefault("answerable", True)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise BadInput(f"{path}:{number}: 需要 question/gold/answerable 字段 (bad JSONL line)") from exc
         cases.append(case)
     return cases

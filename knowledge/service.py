@@ -1,4 +1,9 @@
-"""The Q&A service the CLI and both chat transports share: one knowledge base, one model, per process."""
+"""The Q&A service the CLI and both chat transports share: one knowledge base, one model, per process.
+
+Questions are answered from the serving generation while a new one builds (the ingest holds only the
+knowledge base's file lock); opening a new generation's search is done by one thread while the others
+keep answering from the old one, and the switch itself is one assignment.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +36,8 @@ class QAService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.kb = KnowledgeBase(settings.zhibu_home, settings.zhibu_chroma_host, settings.zhibu_chroma_port)
-        self._lock = threading.RLock()
+        self._opening = threading.Lock()  # one thread opens a new generation's search at a time
         self._search = None
-        self._generation_name: str | None = None
 
     @cached_property
     def embeddings(self):
@@ -52,19 +56,27 @@ class QAService:
 
     # ---- knowledge base maintenance ------------------------------------------------------
     def _sync(self, documents, origins, *, remove=(), prune_origin=None, progress: ProgressFn | None = None) -> IngestReport:
-        with self._lock:
-            report = self.kb.sync(documents, origins=origins, remove=list(remove), prune_origin=prune_origin,
-                                  embeddings=self.embeddings, progress=progress)
-            self._search = None  # reopen on next use
-            return report
+        report = self.kb.sync(documents, origins=origins, remove=list(remove), prune_origin=prune_origin,
+                              embeddings=self.embeddings, progress=progress)
+        if report.generation is not None and self._search is not None:
+            self._ensure()  # a serving process opens the new generation here, so no question waits for it
+        return report
 
     def ingest(self, paths: list[Path], *, include_corpus: bool = False, remove=(), progress: ProgressFn | None = None) -> IngestReport:
+        from ingest.documents import iter_documents
+        from ingest.loaders import Limits
+
+        shipped, origins = self._shipped_corpus() if include_corpus else ([], {})
+        given = iter_documents(paths, Limits.from_settings(self.settings)) if paths else []
+        origins = origins | {doc.meta.doc_id: "user" for doc in given}
+        return self._sync(shipped + given, origins, remove=remove, prune_origin=SHIPPED if include_corpus else None, progress=progress)
+
+    @staticmethod
+    def _shipped_corpus() -> tuple[list, dict[str, str]]:
         from ingest.documents import iter_documents, shipped_corpus_paths
 
-        shipped = iter_documents(shipped_corpus_paths()) if include_corpus else []
-        given = iter_documents(paths) if paths else []
-        origins = {doc.meta.doc_id: SHIPPED for doc in shipped} | {doc.meta.doc_id: "user" for doc in given}
-        return self._sync(shipped + given, origins, remove=remove, prune_origin=SHIPPED if include_corpus else None, progress=progress)
+        shipped = iter_documents(shipped_corpus_paths())
+        return shipped, {doc.meta.doc_id: SHIPPED for doc in shipped}
 
     def reload(self, progress: ProgressFn | None = None) -> IngestReport:
         return self.ingest([], include_corpus=True, progress=progress)
@@ -82,24 +94,32 @@ class QAService:
     # ---- answering -----------------------------------------------------------------------
     def _ensure(self):
         """The search over the active generation; builds the shipped corpus on an empty home."""
-        with self._lock:
+        search, name = self._search, self.kb.active_name()
+        if search is not None and search.generation.name == name:
+            return search
+        if not self._opening.acquire(blocking=search is None):
+            return search  # another thread is opening the new generation: answer from the serving one
+        try:
             if self.kb.active_name() is None:
                 log.info("empty knowledge base: building the shipped corpus")
-                self.reload()
-            name = self.kb.active_name()
-            if self._search is None or name != self._generation_name:
-                from knowledge.embeddings import embedding_id
-                from knowledge.retriever import HybridSearch
-
-                generation = self.kb.active()
-                same_space = self.embeddings is not None and generation.embedding == embedding_id(self.embeddings)
-                if self.embeddings is not None and not same_space:
-                    log.warning("index built with %s, model is %s: keyword-only until `zhibu ingest`",
-                                generation.embedding, embedding_id(self.embeddings))
-                vectors = self.kb.vectors_of(generation) if same_space else None
-                self._search = HybridSearch(generation, vectors, self.embeddings if same_space else None)
-                self._generation_name = name
+                shipped, origins = self._shipped_corpus()
+                self.kb.sync(shipped, origins=origins, prune_origin=SHIPPED, embeddings=self.embeddings)
+            if self._search is None or self._search.generation.name != self.kb.active_name():
+                self._search = self._open(self.kb.active())
             return self._search
+        finally:
+            self._opening.release()
+
+    def _open(self, generation):
+        from knowledge.embeddings import embedding_id
+        from knowledge.retriever import HybridSearch
+
+        same_space = self.embeddings is not None and generation.embedding == embedding_id(self.embeddings)
+        if self.embeddings is not None and not same_space:
+            log.warning("index built with %s, model is %s: keyword-only until `zhibu ingest`",
+                        generation.embedding, embedding_id(self.embeddings))
+        vectors = self.kb.vectors_of(generation) if same_space else None
+        return HybridSearch(generation, vectors, self.embeddings if same_space else None)
 
     def retriever(self, k: int = 5):
         """A langchain `BaseRetriever` over the active knowledge base."""

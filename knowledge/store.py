@@ -1,30 +1,37 @@
 """The knowledge base on disk: immutable generations and an atomically switched pointer.
 
-    $ZHIBU_HOME/kb/active.json            → {"generation": "g…"}   (replaced with os.replace)
-    $ZHIBU_HOME/kb/generations/g…/        manifest.json, passages.jsonl, chroma/ (embedded mode)
+    $ZHIBU_HOME/kb/active.json            → {"generation": "g…", "history": ["g…", …]}   (os.replace)
+    $ZHIBU_HOME/kb/generations/g…/        manifest.json, passages.jsonl, vectors.npy, chroma/ (embedded)
 
 An ingest builds a complete new generation next to the serving one, reusing the vectors of
 unchanged passages, and only then moves the pointer. A failed or killed ingest therefore leaves
-the previous generation serving; readers notice a moved pointer and reopen.
+the previous generation serving; readers notice a moved pointer and reopen. Readers only read
+(`knowledge.vectors` says why they never open Chroma's embedded store); writers hold a file lock.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
 from zhibu.errors import BadInput
 
+log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int], None]
-_KEEP_OLD_GENERATIONS = 1  # the previous one stays for readers that have not reopened yet
+_KEEP_OLD_GENERATIONS = 1  # the previous serving one stays for readers that have not reopened yet
+_HISTORY = 5  # previous serving generations remembered in active.json, newest first
+DISK_FULL = "磁盘空间不足，知识库未更新，仍使用原来的内容；本次写入的文件已清理。请腾出磁盘空间后重试。(no space left on device)"
 
 
 @dataclass(frozen=True)
@@ -71,11 +78,15 @@ class IngestReport:
 def _write_atomic(path: Path, text: str) -> None:
     """Write, flush to disk, then rename: a reader sees the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:
@@ -96,6 +107,16 @@ class Generation:
         with open(folder / "passages.jsonl", encoding="utf-8") as lines:
             passages = [Passage(**row) for row in map(json.loads, lines)]
         return cls(root, name, manifest, passages)
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "generations" / self.name
+
+    @property
+    def has_export(self) -> bool:
+        from knowledge.vectors import EXPORT_NAME
+
+        return (self.folder / EXPORT_NAME).is_file()
 
     @property
     def documents(self) -> dict[str, dict]:
@@ -119,24 +140,50 @@ class KnowledgeBase:
     def pointer(self) -> Path:
         return self.root / "active.json"
 
-    def active_name(self) -> str | None:
+    def _pointer_state(self) -> dict:
         try:
-            return json.loads(self.pointer.read_text(encoding="utf-8"))["generation"]
+            return json.loads(self.pointer.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return None
+            return {}
+
+    def active_name(self) -> str | None:
+        return self._pointer_state().get("generation")
 
     def active(self) -> Generation | None:
         name = self.active_name()
         return Generation.load(self.root, name) if name else None
 
+    @cached_property
+    def _server(self):
+        """One client per process for the Chroma server (unused in embedded mode)."""
+        from knowledge.vectors import chroma_server
+
+        return chroma_server(self.chroma_host, self.chroma_port)
+
     def vectors_of(self, generation: Generation):
-        return self._vectors_named(generation.name)
+        """The generation's vectors for searching: the server's collection, else the export in memory."""
+        from knowledge.vectors import ChromaCollection, ExportedVectors
 
-    def _vectors_named(self, name: str):
-        from knowledge.vectors import VectorCollection
+        if self.chroma_host:
+            return ChromaCollection(_collection_name(generation.name), self._server, owns_client=False, create=False)
+        if not generation.has_export:  # built before exports existed: the next ingest adds one
+            return ChromaCollection.embedded(_collection_name(generation.name), generation.folder / "chroma")
+        return ExportedVectors.load(generation.folder, [p.chunk_id for p in generation.passages])
 
-        folder = self.root / "generations" / name / "chroma"
-        return VectorCollection(f"zhibu_{name}", None if self.chroma_host else folder, self.chroma_host, self.chroma_port)
+    def _chroma_for_writing(self, name: str):
+        from knowledge.vectors import ChromaCollection
+
+        if self.chroma_host:
+            return ChromaCollection(_collection_name(name), self._server, owns_client=False, create=True)
+        return ChromaCollection.embedded(_collection_name(name), self.root / "generations" / name / "chroma")
+
+    def _stored_vectors(self, generation: Generation, ids: list[str]) -> dict:
+        from knowledge.vectors import ExportedVectors
+
+        if generation.has_export:
+            return ExportedVectors.load(generation.folder, [p.chunk_id for p in generation.passages]).vectors(ids)
+        with self._chroma_for_writing(generation.name) as stored:
+            return stored.vectors(ids)
 
     # ---- writing -------------------------------------------------------------------------
     @contextmanager
@@ -168,14 +215,24 @@ class KnowledgeBase:
             known = current.documents if current else {}
             space = embedding_id(embeddings)
             report = _diff(known, documents, remove, prune_origin, same_space=current is not None and current.embedding == space)
-            if not report.changed and current is not None:
+            lacks_export = current is not None and embeddings is not None and not current.has_export
+            if not report.changed and current is not None and not lacks_export:
+                self._collect_garbage()  # what a killed ingest left behind
                 return report
-            report.generation = self._build(current, documents, origins or {}, report, embeddings, space, progress)
+            name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
+            try:
+                self._build(name, current, documents, origins or {}, report, embeddings, space, progress)
+            except BaseException as error:
+                self._sweep(name)
+                log.warning("ingest failed (%s); swept the unfinished generation %s", type(error).__name__, name)
+                if _is_disk_full(error):
+                    raise BadInput(DISK_FULL) from error
+                raise
+            report.generation = name
             self._collect_garbage()
             return report
 
-    def _build(self, current, documents, origins, report, embeddings, space, progress) -> str:
-        name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
+    def _build(self, name, current, documents, origins, report, embeddings, space, progress) -> None:
         folder = self.root / "generations" / name
         folder.mkdir()
         keep = set(report.unchanged)
@@ -185,17 +242,37 @@ class KnowledgeBase:
         passages += [_passage(doc, chunk) for doc in incoming for chunk in doc.chunks]
         manifest_docs = {**kept_docs, **{doc.meta.doc_id: _doc_entry(doc, origins.get(doc.meta.doc_id, "user")) for doc in incoming}}
         if embeddings is not None:
-            reused = self.vectors_of(current).vectors([p.chunk_id for p in passages if p.doc_id in keep]) if current and current.embedding == space else {}
+            same_space = current is not None and current.embedding == space
+            reused = self._stored_vectors(current, [p.chunk_id for p in passages if p.doc_id in keep]) if same_space else {}
             todo = [p for p in passages if p.chunk_id not in reused]
             fresh = _embed(embeddings, todo, progress)
-            vectors = self._vectors_named(name)
-            ids = [p.chunk_id for p in passages]
-            vectors.add(ids, [reused.get(i) or fresh[i] for i in ids])
+            self._store_vectors(name, folder, [p.chunk_id for p in passages], {**reused, **fresh})
             report.embedded, report.reused = len(todo), len(reused)
         _write_atomic(folder / "passages.jsonl", "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages))
         _write_json_atomic(folder / "manifest.json", {"embedding": space, "created": time.time(), "documents": manifest_docs})
-        _write_json_atomic(self.pointer, {"generation": name})
-        return name
+        previous = self._pointer_state()
+        history = [previous["generation"], *previous.get("history", [])] if previous else []
+        _write_json_atomic(self.pointer, {"generation": name, "history": history[:_HISTORY]})
+
+    def _store_vectors(self, name: str, folder: Path, ids: list[str], by_id: dict) -> None:
+        """Into Chroma (closed again: no handle outlives the ingest), then the read-only export."""
+        import numpy as np
+
+        from knowledge.vectors import write_export
+
+        matrix = np.array([by_id[chunk_id] for chunk_id in ids], dtype=np.float32)
+        with self._chroma_for_writing(name) as collection:
+            collection.add(ids, matrix)
+        write_export(folder, matrix)
+
+    def _sweep(self, name: str) -> None:
+        """Remove what a failed build wrote; never fails itself (the build's error is the news)."""
+        if self.chroma_host:
+            try:
+                self._server.delete_collection(_collection_name(name))
+            except Exception:  # the collection may never have been created
+                pass
+        shutil.rmtree(self.root / "generations" / name, ignore_errors=True)
 
     # ---- rolling back (the staff console) --------------------------------------------------
     def generation_names(self) -> list[str]:
@@ -204,10 +281,9 @@ class KnowledgeBase:
         return sorted(p.name for p in folder.iterdir() if (p / "manifest.json").is_file())
 
     def previous_name(self) -> str | None:
-        """The generation the active one replaced, while it is still kept."""
-        active = self.active_name()
-        older = [name for name in self.generation_names() if active and name < active]
-        return older[-1] if older else None
+        """The generation the active one replaced (by the pointer's history), while it is still on disk."""
+        history = self._pointer_state().get("history", [])
+        return next((name for name in history[:1] if name in self.generation_names()), None)
 
     def roll_back(self) -> str:
         """Serve the previous generation again. The newer one is dropped at once: left on disk it would
@@ -216,26 +292,33 @@ class KnowledgeBase:
             previous = self.previous_name()
             if previous is None:
                 raise BadInput("没有可以回滚的上一版本（每次只保留上一版本）。")
-            _write_json_atomic(self.pointer, {"generation": previous})
+            history = self._pointer_state().get("history", [])
+            _write_json_atomic(self.pointer, {"generation": previous, "history": history[1:]})
             self._collect_garbage()
             return previous
 
     def _collect_garbage(self) -> None:
-        """Drop generations older than the active one and its predecessor, and unfinished ones."""
-        active = self.active_name()
-        names = sorted(p.name for p in (self.root / "generations").iterdir() if p.is_dir())
-        if active not in names:
-            return
-        position = names.index(active)
-        # Newer than the active one means abandoned by a killed ingest: we hold the lock.
-        doomed = names[: max(0, position - _KEEP_OLD_GENERATIONS)] + names[position + 1 :]
-        for name in doomed:
-            if self.chroma_host:
-                try:
-                    self._vectors_named(name).drop()
-                except Exception:  # the collection may never have been created
-                    pass
-            shutil.rmtree(self.root / "generations" / name, ignore_errors=True)
+        """Keep the serving generation and the one it replaced (by the pointer's history, not by name
+        order: an abandoned build may sort anywhere); sweep the rest. We hold the ingest lock."""
+        state = self._pointer_state()
+        keep = {state.get("generation"), *state.get("history", [])[:_KEEP_OLD_GENERATIONS]}
+        for folder in sorted((self.root / "generations").iterdir()):
+            if folder.is_dir() and folder.name not in keep:
+                self._sweep(folder.name)
+
+
+def _collection_name(generation: str) -> str:
+    return f"zhibu_{generation}"
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    """ENOSPC/EDQUOT from our own writes, or SQLite's wording of it from inside Chroma."""
+    for cause in (error, error.__cause__, error.__context__):
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if cause is not None and "disk is full" in str(cause):
+            return True
+    return False
 
 
 def _diff(known: dict, documents: list, remove, prune_origin, same_space: bool) -> IngestReport:

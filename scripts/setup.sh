@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv and installs Zhibu with its test extras. Idempotent; needs only the package registries.
+# Creates .venv and installs Zhibu with its test extras from requirements.lock (every dependency at a
+# pinned version, checked against its hashes). Idempotent; needs only the package registries.
+# After changing a dependency in pyproject.toml, refresh the lock first: bash scripts/lock.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A CJK font, so the tests can generate a Chinese PDF (fpdf2) to check PDF ingest end to end.
@@ -14,7 +16,13 @@ fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-# torch first and pinned: the CPU wheel of 2.13.0; anything unpinned would pull a CUDA build.
-.venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+# torch is pinned as the CPU wheel (2.13.0+cpu) that pip finds on this machine's disk through its own
+# configuration (find-links); a build from the index would be a multi-GB CUDA one, and its hash differs.
+.venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+# Zhibu itself: editable, nothing resolved again, built with the locked setuptools.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+if ! .venv/bin/python -m pip check >/dev/null; then
+  .venv/bin/python -m pip check >&2 || true
+  echo "requirements.lock does not match pyproject.toml: run bash scripts/lock.sh, then this script again" >&2
+  exit 1
+fi

@@ -205,10 +205,10 @@ def _report(exc: Exception) -> int:
 
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
         return _usage_error(exc)
-    if isinstance(exc, ValidationError):  # the settings from the environment / .env
-        problems = "；".join(f"{'.'.join(map(str, item['loc'])).upper()}：{item['msg'].removeprefix('Value error, ')}"
-                            for item in exc.errors())
-        sys.stderr.write(f"错误：配置有误（环境变量或 .env）：{problems}\n")
+    if isinstance(exc, ValidationError) and exc.title == "Settings":  # the environment / .env
+        from zhibu.settings import setting_problems
+
+        sys.stderr.write(f"错误：配置有误（环境变量或 .env）：{'；'.join(setting_problems(exc))}\n")
         return 2
     import traceback
 
@@ -243,6 +243,9 @@ def _chinese_help(command) -> None:
 
 
 def main() -> None:
+    from zhibu.filemodes import keep_state_private
+
+    keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
     command = typer.main.get_command(app)
     if len(sys.argv) < 2 or {"--help", "-h"} & set(sys.argv[1:]) or sys.argv[1:] == ["rules"]:
         _chinese_help(command)

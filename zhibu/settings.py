@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from zhibu.errors import quoted
+from zhibu.filemodes import tighten_home
 
 
 def _default_home() -> Path:
     # XDG-style per-user data folder; no platformdirs dependency for one path.
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "zhibu"
 
@@ -45,6 +47,18 @@ class Settings(BaseSettings):
     zhibu_database_url: SecretStr | None = None
     zhibu_log_salt: SecretStr | None = None  # else generated once into $ZHIBU_HOME/records/log_salt (0600)
     zhibu_log_retention_days: int = Field(180, ge=1)
+    # Caps on the files given to `zhibu check` and `zhibu batch`: larger files are refused before parsing.
+    zhibu_max_profile_kb: int = Field(256, ge=64)  # smaller profiles are read without loading settings
+    zhibu_max_batch_mb: int = Field(20, gt=0)
+    zhibu_max_batch_rows: int = Field(100_000, gt=0)
+    # Ingest caps (owned by the knowledge base; README "Operations"): a document over one is refused
+    # before anything is built. Text is the extracted text in UTF-8; unpacked is what a .docx/.pdf decompresses to.
+    zhibu_max_text_mb: float = 4.0
+    zhibu_max_unpacked_mb: float = 64.0
+    zhibu_max_passages_per_doc: int = 5000
+    # A bot upload runs in a child process stopped after this long or when it needs more memory.
+    zhibu_upload_timeout_s: float = 1800.0
+    zhibu_upload_memory_mb: int = 3072
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod
@@ -56,7 +70,7 @@ class Settings(BaseSettings):
     def _admins_are_ids(cls, value: str) -> str:
         bad = [part for part in value.replace(" ", "").split(",") if part and not part.lstrip("-").isdigit()]
         if bad:
-            raise ValueError(f"ZHIBU_ADMINS takes comma-separated numeric Telegram user ids, not {', '.join(bad)}")
+            raise ValueError(f"应为逗号分隔的 Telegram 数字用户 id，不能是 {quoted('、'.join(bad))}")
         return value
 
     @property
@@ -70,4 +84,29 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    tighten_home(settings.zhibu_home)
+    return settings
+
+
+_SETTING_PROBLEMS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+}
+
+
+def setting_problems(error: ValidationError) -> list[str]:
+    """One Chinese line per wrong setting, naming its environment variable. Inputs are not echoed:
+    a secret may be among them."""
+    lines = []
+    for item in error.errors(include_url=False, include_input=False):
+        variable = str(item["loc"][0]).upper() if item["loc"] else ".env"
+        context = item.get("ctx", {})
+        problem = (str(context["error"]) if item["type"] == "value_error"
+                   else _SETTING_PROBLEMS.get(item["type"], "取值无效").format(**context))
+        lines.append(f"{variable} {problem}")
+    return lines

@@ -74,7 +74,11 @@ def test_terminal_chat_question_short_self_check_export_and_quit(home, tmp_path)
     finally:
         chat.close()
     assert chat.exitstatus == 0
-    profile = json.loads((tmp_path / "自检档案-社区-2025年度.json").read_text(encoding="utf-8"))
+    export = tmp_path / "自检档案-社区-2025年度.json"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert export.stat().st_mode & 0o777 == 0o666 & ~umask  # the user's umask, not the state's 077
+    profile = json.loads(export.read_text(encoding="utf-8"))
     assert profile == {"domain": "community", "year": 2025, "founded_on": "2015-06-01", "weak_and_lax": True}
 
 
