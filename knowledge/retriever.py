@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from functools import lru_cache
 from dataclasses import dataclass
@@ -56,12 +57,16 @@ class HybridSearch:
         self._token_sets = [set(t) for t in tokens]
         self._texts = [normalize_for_match(p.text) for p in self.passages]
         self._position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        # What the texts speak of at all: a question naming a year or body outside them is not covered.
+        self.corpus_text = "\n".join(self._texts)
+        self.corpus_years = frozenset(int(y) for y in re.findall(r"(20\d{2})年", self.corpus_text))
 
     def idf(self, word: str) -> float:
         return self._idf.get(word, self._unseen_idf)
 
     def _coverage(self, words: list[str], index: int) -> float:
-        weights = {w: self.idf(w) for w in set(words)}
+        # dict.fromkeys, not set: float sums in a fixed order give the same ties under any hash seed.
+        weights = {w: self.idf(w) for w in dict.fromkeys(words)}
         total = sum(weights.values())
         return sum(weight for w, weight in weights.items() if w in self._token_sets[index]) / total if total else 0.0
 
@@ -77,11 +82,13 @@ class HybridSearch:
                     break
         return chosen
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
+    def search(self, question: str, k: int = 5, boost: tuple[str, ...] = ()) -> list[Hit]:
+        """The k best passages; `boost` adds words (the user's branch domain) to the keyword query only,
+        so passages of that domain rank first while coverage is still judged on the question."""
         if not self.passages:
             return []
-        keyword_scores = self._bm25.get_scores(expand_query(question))
-        keyword_rank = sorted(range(len(self.passages)), key=lambda i: -keyword_scores[i])[:CANDIDATES]
+        keyword_scores = self._bm25.get_scores(expand_query(question) + [t for word in boost for t in tokenize(word)])
+        keyword_rank = sorted(range(len(self.passages)), key=lambda i: (-keyword_scores[i], i))[:CANDIDATES]
         fused: dict[int, float] = {}
         for rank, index in enumerate(keyword_rank):
             if keyword_scores[index] > 0:
@@ -95,7 +102,7 @@ class HybridSearch:
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
         words = tokenize(question)
         missing_dense = 0.0 if self._query_vector else None
-        best = self._distinct(sorted(fused, key=lambda i: -fused[i]), k)
+        best = self._distinct(sorted(fused, key=lambda i: (-fused[i], i)), k)
         return [
             Hit(self.passages[i], fused[i], float(keyword_scores[i]), dense_scores.get(i, missing_dense), self._coverage(words, i))
             for i in best

@@ -49,3 +49,17 @@ def expand_query(question: str) -> list[str]:
     tokens = tokenize(question)
     extra = {t for key, forms in vocabulary()["synonyms"].items() if key in question for form in forms for t in tokenize(form)}
     return tokens + sorted(extra - set(tokens))
+
+
+def key_terms(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The question's meaningful words (jieba's precise cut, no stopwords), each with the forms that
+    count as it in a policy sentence: itself plus the text forms of a colloquial word it overlaps."""
+    synonyms = vocabulary()["synonyms"]
+    keys = [key for key in synonyms if key in question]
+    terms = []
+    for word in dict.fromkeys(t.strip().lower() for t in _jieba().lcut(question)):
+        if not word or word in _stopwords() or not _WORD.search(word):
+            continue
+        forms = [word] + [form for key in keys if key in word or word in key for form in synonyms[key]]
+        terms.append((word, tuple(dict.fromkeys(forms))))
+    return terms
