@@ -34,12 +34,16 @@ ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
 HEADING_SHARE = 0.5  # a term found only in the section heading counts half
 SINGLE_CHAR_SHARE = 0.5
+ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
+UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
+RARE_PASSAGES = 8  # a word in at most this many passages is specific
 TYPE_BONUS = 0.2  # a sentence holding the kind of answer asked for is preferred
 POINTER_COVERAGE = 0.30  # a refusal points to a clause only when it is plausibly related
 CANDIDATE_PASSAGES = 5
 SECONDARY_SHARE = 0.8  # a second passage is quoted only when it covers the question nearly as well
 ITEM_WHOLE_CHARS = 220  # a numbered item up to this length is quoted whole
 SECOND_UNIT_SHARE = 0.75
+MAX_LIST_UNITS = 4
 MAX_QUESTION_CHARS = 500
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
@@ -81,7 +85,7 @@ class Citation:
     @property
     def place(self) -> str:
         """Section path and item, as people read it."""
-        return chinese_punctuation(f"{self.section} {self.item}".strip())
+        return f"{chinese_punctuation(self.section)} {self.item}".strip()
 
     @property
     def label(self) -> str:
@@ -167,14 +171,14 @@ class Terms:
     forms: tuple[tuple[str, ...], ...]
     weights: tuple[float, ...]
     words: tuple[str, ...]
+    nouns: tuple[bool, ...]
 
     @classmethod
-    def of(cls, question: str, idf) -> "Terms":
+    def of(cls, question: str, search) -> "Terms":
         terms = key_terms(question)
-        # A single character ("评", "出") says less than a word; it weighs half.
-        weights = tuple(idf(word) * (SINGLE_CHAR_SHARE if len(word) == 1 else 1.0) for word, _ in terms)
-        return cls(tuple(tuple(fold_for_match(f) for f in forms) for _, forms in terms), weights,
-                   tuple(word for word, _ in terms))
+        return cls(tuple(tuple(fold_for_match(f) for f in forms) for _, forms, _ in terms),
+                   tuple(_weight(search, word, noun) for word, _, noun in terms), tuple(word for word, _, _ in terms),
+                   tuple(noun for _, _, noun in terms))
 
     def coverage(self, text: str, heading: str = "") -> float:
         """IDF-weighted share of the terms found in `text` (folded); in `heading` only, half."""
@@ -189,8 +193,15 @@ class Terms:
                 got += HEADING_SHARE * weight
         return got / total
 
-    def missing(self, text: str) -> list[str]:
-        return [word for word, forms in zip(self.words, self.forms) if not any(f in text for f in forms)]
+    def missing(self, text: str, nouns_only: bool = False) -> list[str]:
+        return [word for word, forms, noun in zip(self.words, self.forms, self.nouns)
+                if not any(f in text for f in forms) and (noun or not nouns_only)]
+
+
+def _weight(search, word: str, noun: bool) -> float:
+    """IDF, less for what carries less: a verb or adverb (more so one the texts never use), one character."""
+    share = 1.0 if noun else (ACTION_SHARE if search.passages_with(word) else UNSEEN_ACTION_SHARE)
+    return search.idf(word) * share * (SINGLE_CHAR_SHARE if len(word) == 1 else 1.0)
 
 
 @lru_cache(maxsize=8192)
@@ -248,13 +259,16 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
     unit = seg.units[best]
     if kind == "list" and _is_list(seg):
         chosen = _list_lead(seg) + [u for u in seg.units if u.item is not None]
+        # A whole list is titled by its heading ("二、社区党支部"): terms found there count in full.
+        text = _folded("".join(u.text for u in chosen) + doc.metadata["section"])
+        return chosen, "", terms.coverage(text)
     elif unit.item is not None and sum(len(u.text) for u in seg.item_units(unit.item)) <= ITEM_WHOLE_CHARS:
         chosen = seg.item_units(unit.item)
     else:
-        chosen = [unit]
-        second = max((i for i in range(len(values)) if i != best), key=lambda i: (values[i], -i), default=None)
-        if second is not None and values[second] >= SECOND_UNIT_SHARE * values[best] and values[second] > 0:
-            chosen.append(seg.units[second])
+        # A list asked for in running text ("抓制度建设…。抓体系建设…。"): its parallel sentences, else one more.
+        ranked = sorted((i for i in range(len(values)) if i != best), key=lambda i: (-values[i], i))
+        more = MAX_LIST_UNITS - 1 if kind == "list" else 1
+        chosen = [unit] + [seg.units[i] for i in ranked[:more] if values[i] > 0 and values[i] >= SECOND_UNIT_SHARE * values[best]]
     text = _folded("".join(u.lead + u.text for u in chosen))
     return chosen, item_label(seg, chosen), terms.coverage(text, heading)
 
@@ -280,12 +294,11 @@ def _bigrams(text: str) -> set[str]:
     return {folded[i:i + 2] for i in range(len(folded) - 1)}
 
 
-def answer_part(question: str, documents: list[Document], idf, corpus_text: str, corpus_years: frozenset[int],
-                this_year: int) -> PartAnswer:
-    """One question (one part of a message) against its retrieved passages."""
+def answer_part(question: str, documents: list[Document], search, this_year: int) -> PartAnswer:
+    """One question (one part of a message) against its retrieved passages (`search`: the HybridSearch)."""
     kind = answer_type(question)
-    terms = Terms.of(question, idf)
-    unmet = constraints(question, corpus_text, corpus_years, this_year)
+    terms = Terms.of(question, search)
+    unmet = constraints(question, search.corpus_text, search.corpus_years, this_year)
     if not documents or not is_covered(documents, terms):
         return PartAnswer(question, NOT_COVERED, [], documents=documents)
     candidates = []
@@ -306,10 +319,14 @@ def answer_part(question: str, documents: list[Document], idf, corpus_text: str,
     enumeration = _enumeration(quotes[0])
     if unmet:
         return PartAnswer(question, PARTIAL, quotes, unmet[0].what, documents, enumeration)
-    if coverage >= ANSWERED_COVERAGE and has_type:
+    headings = _folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
+    # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
+    missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
+               if len(w) > 1 and 0 < search.passages_with(w) <= RARE_PASSAGES]
+    if coverage >= ANSWERED_COVERAGE and has_type and not missing:
         return PartAnswer(question, ANSWERED, quotes, "", documents, enumeration)
     if coverage >= PARTIAL_COVERAGE:
-        caveat = type_label(kind) if not has_type else _missing_words(terms, quoted_text)
+        caveat = type_label(kind) if not has_type else _missing_words(missing or [w for w in terms.missing(quoted_text + headings, nouns_only=True) if len(w) > 1])
         return PartAnswer(question, PARTIAL, quotes, caveat, documents, enumeration)
     return PartAnswer(question, NOT_COVERED, [], documents=documents)
 
@@ -317,12 +334,13 @@ def answer_part(question: str, documents: list[Document], idf, corpus_text: str,
 def _has_type(kind: str | None, units: list[Unit]) -> bool:
     """The quote holds the kind of answer asked for; for a list: several items, or a "、" series."""
     if kind == "list":
-        return len({u.item for u in units if u.item is not None}) >= 2 or any(u.text.count("、") >= 2 for u in units)
+        return (len({u.item for u in units if u.item is not None}) >= 2 or len(units) >= 3
+                or any(u.text.count("、") >= 2 for u in units))
     return type_present(kind, "".join(u.text for u in units))
 
 
-def _missing_words(terms: Terms, text: str) -> str:
-    missing = terms.missing(text)[:2]
+def _missing_words(missing: list[str]) -> str:
+    missing = missing[:2]
     return "、".join(f"“{word}”" for word in missing) if missing else "这一点"
 
 
@@ -419,7 +437,7 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
     for part in parts:
         documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain))]
         documents.sort(key=lambda doc: doc.metadata["chunk_id"] not in resolution.prefer)  # stable: rank kept otherwise
-        answered.append(answer_part(part, documents, search.idf, search.corpus_text, search.corpus_years, this_year))
+        answered.append(answer_part(part, documents, search, this_year))
     answer = compose(question, answered, resolution.question)
     answer.context = _context(answered)
     return answer

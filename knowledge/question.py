@@ -13,6 +13,7 @@ _PART_END = re.compile(r"(?<=[？?！!；;。\n])")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|\d{2})\s*年(?!代|龄|纪|轻|级)")
 _RELATIVE_YEARS = {"今年": 0, "明年": 1, "后年": 2}
+_TARGET = re.compile(r"比例|目标|指标|达到|要到|多少个|百分")
 # "村里的和机关的奖励分别是啥": two entities sharing one predicate that asks for each ("分别", "各").
 _EACH = re.compile(r"^(?P<a>[^，,？?和与跟的]{1,10})的?(?:和|与|跟|以及|还有|、)(?P<b>[^，,？?的]{1,10}?)(?P<rest>(?:的[^，,？?]*?)?(?:分别|各自|各)[^，,？?]*[？?]?)$")
 _ENGLISH_SHARE = 0.6
@@ -58,8 +59,10 @@ def qualifier_patterns() -> tuple[re.Pattern, ...]:
 
 
 def years_asked(question: str, this_year: int) -> list[int]:
+    """Years named; "今年/明年" count only when a yearly target is asked ("今年比例要到多少")."""
     years = [int(y) if len(y) == 4 else 2000 + int(y) for y in _YEAR.findall(question)]
-    years += [this_year + offset for word, offset in _RELATIVE_YEARS.items() if word in question]
+    if _TARGET.search(question):
+        years += [this_year + offset for word, offset in _RELATIVE_YEARS.items() if word in question]
     return list(dict.fromkeys(years))
 
 
@@ -85,24 +88,17 @@ def _named_bodies(question: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _domain_aliases() -> list[tuple[str, str]]:
-    """(alias, domain key), longest alias first so "村党支部" wins over "村"."""
-    pairs = [(alias, key) for key, aliases in vocabulary()["domains"].items() for alias in aliases]
-    return sorted(pairs, key=lambda pair: -len(pair[0]))
+def _domain_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    """One alternation, longest alias first: at each place the longest name wins ("嘎查村党支部" → 嘎查村)."""
+    owner = {alias: key for key, aliases in vocabulary()["domains"].items() for alias in aliases}
+    aliases = sorted(owner, key=lambda alias: (-len(alias), alias))
+    return re.compile("|".join(re.escape(alias) for alias in aliases)), owner
 
 
 def domain_mentions(text: str) -> list[tuple[str, str]]:
-    """(alias, domain) pairs named in `text`, in order of appearance, overlapping aliases skipped."""
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, str, str]] = []
-    for alias, key in _domain_aliases():
-        for match in re.finditer(re.escape(alias), text):
-            span = match.span()
-            if any(span[0] < end and start < span[1] for start, end in taken):
-                continue
-            taken.append(span)
-            found.append((span[0], alias, key))
-    return [(alias, key) for _, alias, key in sorted(found)]
+    """(alias, domain) pairs named in `text`, in order of appearance."""
+    pattern, owner = _domain_pattern()
+    return [(match.group(), owner[match.group()]) for match in pattern.finditer(text)]
 
 
 def domain_terms(domain: str) -> list[str]:

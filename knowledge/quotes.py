@@ -120,4 +120,7 @@ def item_label(segmented: Segmented, units: list[Unit]) -> str:
     if len(segmented.items) < 2 or len(numbered) != 1 or None in numbered:
         return ""
     item = segmented.items[numbered.pop()]
-    return f"{item.marker}{item.title}"
+    if item.title:
+        return f"{item.marker}{item.title}"
+    number = re.match(r"\d+", item.marker)
+    return f"第{number.group()}条" if number else item.marker

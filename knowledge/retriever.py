@@ -57,12 +57,20 @@ class HybridSearch:
         self._token_sets = [set(t) for t in tokens]
         self._texts = [normalize_for_match(p.text) for p in self.passages]
         self._position = {p.chunk_id: i for i, p in enumerate(self.passages)}
+        self._passage_counts: dict[str, int] = {}
         # What the texts speak of at all: a question naming a year or body outside them is not covered.
         self.corpus_text = "\n".join(self._texts)
         self.corpus_years = frozenset(int(y) for y in re.findall(r"(20\d{2})年", self.corpus_text))
 
     def idf(self, word: str) -> float:
         return self._idf.get(word, self._unseen_idf)
+
+    def passages_with(self, word: str) -> int:
+        """How many passages contain `word` (as text, not as a token)."""
+        if word not in self._passage_counts:
+            folded = normalize_for_match(word)
+            self._passage_counts[word] = sum(folded in text for text in self._texts)
+        return self._passage_counts[word]
 
     def _coverage(self, words: list[str], index: int) -> float:
         # dict.fromkeys, not set: float sums in a fixed order give the same ties under any hash seed.
