@@ -44,6 +44,8 @@ SECONDARY_SHARE = 0.8  # a second passage is quoted only when it covers the ques
 ITEM_WHOLE_CHARS = 220  # a numbered item up to this length is quoted whole
 SECOND_UNIT_SHARE = 0.75
 MAX_LIST_UNITS = 4
+LIST_SERIES = 4  # "、" in a sentence that make it a full series
+DOMAIN_BONUS = 0.2  # a passage under the heading of the domain the question names
 MAX_QUESTION_CHARS = 500
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
@@ -233,7 +235,9 @@ class PartAnswer:
 
 def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str) -> float:
     value = terms.coverage(_folded(unit.lead + unit.text), heading)
-    if kind not in (None, "list") and type_present(kind, unit.text):
+    if kind == "list":  # the longer the series ("系统化谋划、制度化规范、…"), the likelier it is the list asked for
+        value += TYPE_BONUS * min(1.0, unit.text.count("、") / LIST_SERIES)
+    elif kind is not None and type_present(kind, unit.text):
         value += TYPE_BONUS
     return value
 
@@ -252,7 +256,8 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
     else the best sentence (and a second one that adds the asked-for answer)."""
     seg = segment(doc.page_content)
     heading = _folded(doc.metadata["section"])
-    values = [_unit_value(terms, kind, u, heading) for u in seg.units]
+    titles = [_folded(item.title) for item in seg.items]  # "创新推进“融合党建”" heads its item's sentences
+    values = [_unit_value(terms, kind, u, heading + (titles[u.item] if u.item is not None else "")) for u in seg.units]
     if not seg.units:
         return [], "", 0.0
     best = max(range(len(values)), key=lambda i: (values[i], -i))
@@ -301,11 +306,13 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     unmet = constraints(question, search.corpus_text, search.corpus_years, this_year)
     if not documents or not is_covered(documents, terms):
         return PartAnswer(question, NOT_COVERED, [], documents=documents)
+    named = [alias for _, key in domain_mentions(question)[:1] for alias in domain_terms(key) if len(alias) > 1]
     candidates = []
     for rank, doc in enumerate(documents[:CANDIDATE_PASSAGES]):
         units, item, coverage = _choose_units(terms, kind, doc)
-        has_type = _has_type(kind, units)
-        candidates.append((coverage + (TYPE_BONUS if has_type else 0.0), -rank, Quote(doc, units, item, coverage)))
+        value = coverage + (TYPE_BONUS if _has_type(kind, units) else 0.0)
+        value += DOMAIN_BONUS if any(alias in doc.metadata["section"] for alias in named) else 0.0
+        candidates.append((value, -rank, Quote(doc, units, item, coverage)))
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     best_value = candidates[0][0]
     quotes = [candidates[0][2]]

@@ -22,6 +22,8 @@ _NAMED_POINTER = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?:那|这)(?:一)?(?:条|�
 _OPENING = re.compile(r"^(?:那么|那要是|那如果|那|还有|另外|然后|再问一下|再问|如果是|要是)")
 _CLOSING = re.compile(r"(?:的呢|呢|的呀|呀|的吗|吗|咋样|怎么样|如何|又是啥|又怎么说)[？?。！!～~]*$")
 _ALSO = re.compile(r"也")
+_FILLER = re.compile(r"具体|是什么|是啥|啥意思|什么意思|怎么说的?|咋说的?|说的啥|原文|内容|再说一遍|详细|说说|讲讲|指什么|指啥|"
+                     r"意思|怎么做|咋做|咋办|怎么办|干啥|做什么|要求|情形|情况|讲的|说的|的是|是")
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 SHORT = 8  # a message this short that continues the topic ("高校的呢") is an ellipsis
 
@@ -60,7 +62,7 @@ def resolve(question: str, context: dict | None) -> Resolution:
     refs = [tuple(ref) for ref in context.get("refs", [])]
     chunks = tuple(dict.fromkeys(ref[0] for ref in refs))
     number = _ordinal(question)
-    if number is not None and refs:
+    if number is not None and refs and _is_about_reference(question):
         index = len(refs) - 1 if number == -1 else number - 1
         if 0 <= index < len(refs):
             return Resolution(question, refs[index], True, chunks)
@@ -76,10 +78,11 @@ def resolve(question: str, context: dict | None) -> Resolution:
 
 
 def _is_about_reference(question: str) -> bool:
-    """"经费那条怎么说的" asks for the clause itself; "这个钱谁来出" asks something new about it."""
-    rest = _NAMED_POINTER.sub("", _POINTER.sub("", question))
-    rest = re.sub(r"具体|是什么|是啥|啥意思|什么意思|怎么说的?|咋说的?|原文|内容|再说一遍|详细|说说|讲讲|指什么|指啥|意思", "", rest)
-    return len(_CONTENT.findall(_CLOSING.sub("", rest))) <= 2
+    """"经费那条怎么说的", "第三条具体是啥意思" ask for the clause itself; "这个钱谁来出" or
+    "评最强的程序第一步干啥" ask something of their own."""
+    rest = _ORDINAL.sub("", _LAST.sub("", _NAMED_POINTER.sub("", _POINTER.sub("", question))))
+    rest = _CLOSING.sub("", _OPENING.sub("", _FILLER.sub("", rest)))
+    return len(_CONTENT.findall(rest)) <= 2
 
 
 def _ref_naming(word: str, refs: list[tuple], context: dict) -> tuple:
