@@ -230,7 +230,7 @@ class PartAnswer:
     quotes: list[Quote]
     caveat: str = ""
     documents: list[Document] = field(default_factory=list)
-    enumeration: list[tuple[str, int | None, tuple[int, ...]]] = field(default_factory=list)
+    enumerated: bool = False  # the first quote is a numbered list
 
 
 def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str) -> float:
@@ -299,9 +299,10 @@ def _bigrams(text: str) -> set[str]:
     return {folded[i:i + 2] for i in range(len(folded) - 1)}
 
 
-def answer_part(question: str, documents: list[Document], search, this_year: int) -> PartAnswer:
-    """One question (one part of a message) against its retrieved passages (`search`: the HybridSearch)."""
-    kind = answer_type(question)
+def answer_part(question: str, documents: list[Document], search, this_year: int, kind: str | None = None) -> PartAnswer:
+    """One question (one part of a message) against its retrieved passages (`search`: the HybridSearch);
+    `kind`: the answer type asked for, when it is not the question's own (a follow-up's)."""
+    kind = kind or answer_type(question)
     terms = Terms.of(question, search)
     unmet = constraints(question, search.corpus_text, search.corpus_years, this_year)
     if not documents or not is_covered(documents, terms):
@@ -323,7 +324,7 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])
-    enumeration = _enumeration(quotes[0])
+    enumeration = len({u.item for u in quotes[0].units if u.item is not None}) >= 2
     if unmet:
         return PartAnswer(question, PARTIAL, quotes, unmet[0].what, documents, enumeration)
     headings = _folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
@@ -349,15 +350,6 @@ def _has_type(kind: str | None, units: list[Unit]) -> bool:
 def _missing_words(missing: list[str]) -> str:
     missing = missing[:2]
     return "、".join(f"“{word}”" for word in missing) if missing else "这一点"
-
-
-def _enumeration(quote: Quote) -> list[tuple[str, int | None, tuple[int, ...]]]:
-    """What "第三条" can refer to next: the items quoted, else the quoted sentences."""
-    items = list(dict.fromkeys(u.item for u in quote.units if u.item is not None))
-    chunk = quote.doc.metadata["chunk_id"]
-    if len(items) >= 2:
-        return [(chunk, item, ()) for item in items]
-    return [(chunk, None, tuple(u.index for u in quote.units))]
 
 
 # ---- composing the reply -------------------------------------------------------------------------
@@ -420,12 +412,15 @@ def boost_for(question: str, domain: str | None) -> tuple[str, ...]:
 
 
 # ---- the whole exchange --------------------------------------------------------------------------
+_RANK = {NOT_COVERED: 0, PARTIAL: 1, ANSWERED: 2}
+SHORT_QUESTION = 12  # content characters: a question this short may lean on the previous one
+
+
 def answer_question(search, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None,
                     this_year: int = 2026) -> Answer:
     """Answer one message: follow-ups resolved against `context`, each part of a multi-part question
     answered on its own; the returned answer carries the context for the next message."""
     from knowledge.conversation import continues, resolve, rewrite
-    from knowledge.retriever import hit_to_document
 
     question = question.strip()
     problem = problem_with_question(question)
@@ -435,48 +430,87 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
     if resolution.ref is not None:
         answer = _answer_reference(search, question, resolution.ref)
         if answer is not None:
-            answer.context = context
+            answer.context = context  # "第四条呢" may follow "第三条具体是啥"
             return answer
     pieces = split_pieces(resolution.question)
     pieces = pieces[:1] + [rewrite(piece, pieces[n]) if continues(piece) else piece for n, piece in enumerate(pieces[1:])]
     parts = [part for piece in pieces for part in split_each(piece)]
-    answered = []
-    for part in parts:
-        documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain))]
-        documents.sort(key=lambda doc: doc.metadata["chunk_id"] not in resolution.prefer)  # stable: rank kept otherwise
-        answered.append(answer_part(part, documents, search, this_year))
-    answer = compose(question, answered, resolution.question)
-    answer.context = _context(answered)
+    answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer) for part in parts]
+    resolved, keeps_topic = resolution.question, resolution.keeps_topic
+    topic = context.get("topic") if context else None
+    if topic and not resolution.follow_up and len(parts) == 1 and _short(question) and answered[0].status != ANSWERED:
+        # "一年评几次" after "最强党支部一般谁来评": a short question that does not stand alone continues the topic.
+        combined = _answer_one(search, f"{topic} {question}", k, domain, this_year, (), kind=answer_type(question))
+        if _RANK[combined.status] > _RANK[answered[0].status]:
+            answered, resolved, keeps_topic = [combined], combined.question, True
+    answer = compose(question, answered, resolved)
+    answer.context = _context(search, answered, topic if keeps_topic else None)
     return answer
 
 
-def _context(parts: list[PartAnswer]) -> dict:
-    """What the next message may refer to: the list quoted (for "第三条"), else every quote in order."""
-    lists = [part for part in parts if len(part.enumeration) >= 2]
-    if lists:
-        refs = lists[0].enumeration
-    else:
-        refs = [(q.doc.metadata["chunk_id"], None, tuple(u.index for u in q.units)) for part in parts for q in part.quotes]
-    quotes = {q.doc.metadata["chunk_id"]: q for part in parts for q in part.quotes}
-    texts = []
-    for chunk, item, units in refs:
-        quote = quotes[chunk]
-        seg = segment(quote.doc.page_content)
-        texts.append(render(seg.item_units(item) if item is not None else [seg.units[i] for i in units]))
-    question = lists[0].question if lists else parts[-1].question
-    return {"question": question, "refs": [[chunk, item, list(units)] for chunk, item, units in refs], "texts": texts}
+def _short(question: str) -> bool:
+    return len(_NO_WORDS.findall(question)) <= SHORT_QUESTION
 
 
-def _answer_reference(search, question: str, ref: tuple) -> Answer | None:
-    """"第三条具体是啥意思？": the item (or sentences) of the previous answer, quoted whole."""
-    chunk, item, indexes = ref
+def _answer_one(search, part: str, k: int, domain: str | None, this_year: int, prefer: tuple[str, ...],
+                kind: str | None = None) -> PartAnswer:
+    from knowledge.retriever import hit_to_document
+
+    documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain))]
+    documents.sort(key=lambda doc: doc.metadata["chunk_id"] not in prefer)  # stable: rank kept otherwise
+    return answer_part(part, documents, search, this_year, kind)
+
+
+def _context(search, parts: list[PartAnswer], topic: str | None) -> dict:
+    """What the next message may refer to: the topic (for "那社区呢？") and the items of the list the
+    answer quotes or belongs to (for "第三条", "经费那条"), as [chunk id, item number or null, text]."""
+    main = next((part for part in parts if part.quotes and part.enumerated), None) or parts[-1]
+    refs = _references(search.generation, main.quotes[0]) if main.quotes else []
+    return {"topic": topic or main.question, "question": main.question, "refs": refs}
+
+
+def _references(generation, quote: Quote) -> list[list]:
+    """The list a quote belongs to: numbered items of its section (split over several chunks) and the
+    sub-sections under it; failing that the sub-sections of its parent; failing that the "；" pieces
+    of the quote ("五个三"); failing that the quote itself."""
+    meta = quote.doc.metadata
+    for section in (meta["section"], meta["section"].rpartition(" > ")[0]):
+        refs = _family(generation, meta["doc_id"], section) if section else []
+        if len(refs) >= 2:
+            return refs
+    pieces = [p for p in re.split(r"(?<=；)", quote.text) if p.strip()]
+    if len(pieces) >= 3:
+        return [[meta["chunk_id"], None, piece.strip("“”")] for piece in pieces]
+    return [[meta["chunk_id"], None, quote.text]]
+
+
+def _family(generation, doc_id: str, section: str) -> list[list]:
+    refs = []
+    for passage in generation.passages:
+        if passage.doc_id != doc_id:
+            continue
+        if passage.section == section:
+            seg = segment(passage.text)
+            refs += [[passage.chunk_id, n, render(seg.item_units(n))] for n in range(len(seg.items))]
+        elif passage.section.startswith(section + " > "):
+            leaf = chinese_punctuation(passage.section[len(section) + 3:])
+            refs.append([passage.chunk_id, None, leaf + "：" + chinese_punctuation(passage.text)])
+    return refs
+
+
+def _answer_reference(search, question: str, ref: list) -> Answer | None:
+    """"第三条具体是啥意思？": the item (sub-section, or piece) of the previous answer, quoted whole."""
+    chunk, item, text = ref
     passage = search.generation.by_id.get(chunk)
     if passage is None:
         return None
     seg = segment(passage.text)
-    units = seg.item_units(item) if item is not None and item < len(seg.items) else [seg.units[i] for i in indexes if i < len(seg.units)]
-    if not units:
-        return None
+    if item is not None and item < len(seg.items):
+        units = seg.item_units(item)
+    elif chinese_punctuation(passage.text).replace("\n", "") in text.replace("\n", ""):  # a whole sub-section
+        units = list(seg.units)
+    else:
+        units = [Unit(text, 0, 0, None)]
     doc = Document(id=chunk, page_content=passage.text, metadata={
         "chunk_id": chunk, "doc_id": passage.doc_id, "document": passage.document, "short_title": passage.short_title,
         "doc_number": passage.doc_number, "section": passage.section, "score": 1.0, "keyword": 0.0, "dense": None,

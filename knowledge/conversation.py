@@ -31,9 +31,10 @@ SHORT = 8  # a message this short that continues the topic ("高校的呢") is a
 @dataclass(frozen=True)
 class Resolution:
     question: str  # the question to answer (rewritten when elliptical)
-    ref: tuple | None = None  # (chunk_id, item, unit indexes) a follow-up points at
+    ref: list | None = None  # [chunk id, item number or None, text] a follow-up points at
     follow_up: bool = False
     prefer: tuple[str, ...] = ()  # passages of the previous answer, preferred for "这个钱谁来出"
+    keeps_topic: bool = False  # asks about the previous answer: the topic stays for the next ellipsis
 
 
 def _number(token: str) -> int:
@@ -58,20 +59,20 @@ def resolve(question: str, context: dict | None) -> Resolution:
     """The question in full, given the previous exchange (None: nothing to refer to)."""
     if not context or not context.get("question"):
         return Resolution(question)
-    previous = context["question"]
-    refs = [tuple(ref) for ref in context.get("refs", [])]
+    previous = context.get("topic") or context["question"]
+    refs = [list(ref) for ref in context.get("refs", [])]
     chunks = tuple(dict.fromkeys(ref[0] for ref in refs))
     number = _ordinal(question)
     if number is not None and refs and _is_about_reference(question):
         index = len(refs) - 1 if number == -1 else number - 1
         if 0 <= index < len(refs):
-            return Resolution(question, refs[index], True, chunks)
+            return Resolution(question, refs[index], True, chunks, True)
     named = _NAMED_POINTER.search(question)
     if (named or _POINTER.search(question)) and refs and _is_about_reference(question):
         word = named.group(1) if named else ""
-        return Resolution(question, _ref_naming(word, refs, context), True, chunks)
+        return Resolution(question, _ref_naming(word, refs), True, chunks, True)
     if _POINTER.search(question):
-        return Resolution(f"{previous} {question}", None, True, chunks)
+        return Resolution(f"{previous} {question}", None, True, chunks, True)
     if _is_ellipsis(question):
         return Resolution(rewrite(question, previous), None, True, chunks)
     return Resolution(question)
@@ -85,12 +86,9 @@ def _is_about_reference(question: str) -> bool:
     return len(_CONTENT.findall(rest)) <= 2
 
 
-def _ref_naming(word: str, refs: list[tuple], context: dict) -> tuple:
-    texts = context.get("texts", [])
-    for ref, text in zip(refs, texts):
-        if word and word in text:
-            return ref
-    return refs[0]
+def _ref_naming(word: str, refs: list[list]) -> list:
+    """The item that names `word` ("经费那条"), else the first."""
+    return next((ref for ref in refs if word and word in ref[2]), refs[0])
 
 
 def _is_ellipsis(question: str) -> bool:
