@@ -262,7 +262,10 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
         return [], "", 0.0
     best = max(range(len(values)), key=lambda i: (values[i], -i))
     unit = seg.units[best]
-    if kind == "list" and _is_list(seg):
+    # A list asked for, or a question its heading answers better than any one item ("流动党员支部咋评最强"
+    # under "九、流动党员党支部"): the list whole.
+    whole = _is_list(seg) and (kind == "list" or terms.coverage(heading) >= terms.coverage(_folded(unit.text)))
+    if whole:
         chosen = _list_lead(seg) + [u for u in seg.units if u.item is not None]
         # A whole list is titled by its heading ("二、社区党支部"): terms found there count in full.
         text = _folded("".join(u.text for u in chosen) + doc.metadata["section"])
@@ -342,8 +345,7 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
 def _has_type(kind: str | None, units: list[Unit]) -> bool:
     """The quote holds the kind of answer asked for; for a list: several items, or a "、" series."""
     if kind == "list":
-        return (len({u.item for u in units if u.item is not None}) >= 2 or len(units) >= 3
-                or any(u.text.count("、") >= 2 for u in units))
+        return len({u.item for u in units if u.item is not None}) >= 2 or any(u.text.count("、") >= 2 for u in units)
     return type_present(kind, "".join(u.text for u in units))
 
 
@@ -471,17 +473,18 @@ def _context(search, parts: list[PartAnswer], topic: str | None) -> dict:
 
 def _references(generation, quote: Quote) -> list[list]:
     """The list a quote belongs to: numbered items of its section (split over several chunks) and the
-    sub-sections under it; failing that the sub-sections of its parent; failing that the "；" pieces
-    of the quote ("五个三"); failing that the quote itself."""
+    sub-sections under it; failing that the "；" pieces of the quote ("五个三"); failing that the
+    items and sub-sections of its parent section; failing that the quote itself."""
     meta = quote.doc.metadata
-    for section in (meta["section"], meta["section"].rpartition(" > ")[0]):
-        refs = _family(generation, meta["doc_id"], section) if section else []
-        if len(refs) >= 2:
-            return refs
+    refs = _family(generation, meta["doc_id"], meta["section"])
+    if len(refs) >= 2:
+        return refs
     pieces = [p for p in re.split(r"(?<=；)", quote.text) if p.strip()]
     if len(pieces) >= 3:
         return [[meta["chunk_id"], None, piece.strip("“”")] for piece in pieces]
-    return [[meta["chunk_id"], None, quote.text]]
+    parent = meta["section"].rpartition(" > ")[0]
+    refs = _family(generation, meta["doc_id"], parent) if parent else []
+    return refs if len(refs) >= 2 else [[meta["chunk_id"], None, quote.text]]
 
 
 def _family(generation, doc_id: str, section: str) -> list[list]:
