@@ -5,6 +5,7 @@ from __future__ import annotations
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
 from evaluators.engine import CriterionResult, Evaluation
 from evaluators.profile import DOMAINS
+from zhibu.text import chinese_punctuation, quoted
 
 _CHINESE_NUMBERS = "一二三四五六七八九十"
 
@@ -12,7 +13,7 @@ _CHINESE_NUMBERS = "一二三四五六七八九十"
 def cite(citation: dict[str, str]) -> str:
     """《文件》（文号）章节：“原文”"""
     number = f"（{citation['doc_number']}）" if citation.get("doc_number") else ""
-    return f"《{citation['document']}》{number}{citation['section']}：“{citation['quote']}”"
+    return f"《{citation['document']}》{number}{chinese_punctuation(citation['section'])}：{quoted(chinese_punctuation(citation['quote']))}"
 
 
 def render_report(evaluation: Evaluation) -> str:

@@ -16,7 +16,7 @@ _RELATIVE_YEARS = {"今年": 0, "明年": 1, "后年": 2}
 _TARGET = re.compile(r"比例|目标|指标|达到|要到|多少个|百分")
 # "村里的和机关的奖励分别是啥": two entities sharing one predicate that asks for each ("分别", "各").
 _EACH = re.compile(r"^(?P<a>[^，,？?和与跟的]{1,10})的?(?:和|与|跟|以及|还有|、)(?P<b>[^，,？?的]{1,10}?)(?P<rest>(?:的[^，,？?]*?)?(?:分别|各自|各)[^，,？?]*[？?]?)$")
-_ENGLISH_SHARE = 0.6
+_ENGLISH_SHARE = 0.8
 MIN_PART_CHARS = 4
 
 
@@ -111,8 +111,10 @@ def is_greeting(question: str) -> bool:
 
 
 def is_english(question: str) -> bool:
+    """Written in a Latin script: mostly ASCII letters, Chinese at most a word ("Python 怎么安装" is Chinese)."""
     letters = [c for c in question if c.isalpha()]
-    return bool(letters) and sum(c.isascii() for c in letters) >= _ENGLISH_SHARE * len(letters)
+    chinese = sum(1 for c in letters if "\u3400" <= c <= "\u9fff")
+    return chinese <= 2 and sum(c.isascii() for c in letters) >= _ENGLISH_SHARE * len(letters) and len(letters) >= 3
 
 
 def split_pieces(question: str) -> list[str]:
