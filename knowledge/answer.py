@@ -48,6 +48,7 @@ LIST_SERIES = 4  # "、" in a sentence that make it a full series
 DOMAIN_BONUS = 0.2  # a passage under the heading of the domain the question names
 MAX_QUESTION_CHARS = 500
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_FIGURE = re.compile(r"(?<![\d.])\d+(?![.、\d])")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
 _CHINESE_ORDINALS = "一二三四五六七八九十"
 
@@ -230,7 +231,6 @@ class PartAnswer:
     quotes: list[Quote]
     caveat: str = ""
     documents: list[Document] = field(default_factory=list)
-    enumerated: bool = False  # the first quote is a numbered list
 
 
 def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str) -> float:
@@ -287,11 +287,14 @@ def _list_lead(seg: Segmented) -> list[Unit]:
     return lead[:1] or [seg.units[i] for i in seg.intro[-1:]]
 
 
+def _new_numbers(quote: Quote, others: list[Quote]) -> set[str]:
+    """Figures in `quote` that the others lack (list numbers such as "11." do not count)."""
+    return set(_FIGURE.findall(quote.text)) - set(_FIGURE.findall("".join(o.text for o in others)))
+
+
 def _adds(quote: Quote, others: list[Quote]) -> bool:
     """A second passage is worth quoting when it says something the first does not (a number, mostly)."""
-    numbers = set(re.findall(r"\d+", quote.text))
-    seen = set(re.findall(r"\d+", "".join(o.text for o in others)))
-    if numbers - seen:
+    if _new_numbers(quote, others):
         return True
     mine, theirs = _bigrams(quote.text), _bigrams("".join(o.text for o in others))
     return len(mine & theirs) < 0.6 * len(mine)
@@ -320,25 +323,26 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     best_value = candidates[0][0]
     quotes = [candidates[0][2]]
-    for value, _, quote in candidates[1:]:
-        if value >= SECONDARY_SHARE * best_value and quote.coverage >= PARTIAL_COVERAGE and _adds(quote, quotes) and len(quotes) < 2:
-            quotes.append(quote)
+    close = [quote for value, _, quote in candidates[1:] if value >= SECONDARY_SHARE * best_value
+             and quote.coverage >= PARTIAL_COVERAGE and _adds(quote, quotes)]
+    # Of the passages nearly as good, the one with figures the first lacks ("2000元至3000元") is the one to add.
+    close.sort(key=lambda quote: not _new_numbers(quote, quotes))
+    quotes += close[:1]
     quotes.sort(key=lambda q: documents.index(q.doc))
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])
-    enumeration = len({u.item for u in quotes[0].units if u.item is not None}) >= 2
     if unmet:
-        return PartAnswer(question, PARTIAL, quotes, unmet[0].what, documents, enumeration)
+        return PartAnswer(question, PARTIAL, quotes, unmet[0].what, documents)
     headings = _folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
     # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
     missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
                if len(w) > 1 and 0 < search.passages_with(w) <= RARE_PASSAGES]
     if coverage >= ANSWERED_COVERAGE and has_type and not missing:
-        return PartAnswer(question, ANSWERED, quotes, "", documents, enumeration)
+        return PartAnswer(question, ANSWERED, quotes, "", documents)
     if coverage >= PARTIAL_COVERAGE:
         caveat = type_label(kind) if not has_type else _missing_words(missing or [w for w in terms.missing(quoted_text + headings, nouns_only=True) if len(w) > 1])
-        return PartAnswer(question, PARTIAL, quotes, caveat, documents, enumeration)
+        return PartAnswer(question, PARTIAL, quotes, caveat, documents)
     return PartAnswer(question, NOT_COVERED, [], documents=documents)
 
 
@@ -406,6 +410,13 @@ def _retrieved(parts: list[PartAnswer]) -> list[tuple[Citation, float]]:
     return list(seen.values())
 
 
+def _sections_for(question: str, domain: str | None) -> tuple[str, ...]:
+    """Names of the domain the question names (else the user's), as its sections are headed."""
+    named = domain_mentions(question)
+    key = named[0][1] if named else domain
+    return tuple(alias for alias in domain_terms(key) if len(alias) > 1) if key else ()
+
+
 def boost_for(question: str, domain: str | None) -> tuple[str, ...]:
     """The user's branch domain, unless the question names one itself."""
     if not domain or domain_mentions(question):
@@ -458,7 +469,7 @@ def _answer_one(search, part: str, k: int, domain: str | None, this_year: int, p
                 kind: str | None = None) -> PartAnswer:
     from knowledge.retriever import hit_to_document
 
-    documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain))]
+    documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain), _sections_for(part, domain))]
     documents.sort(key=lambda doc: doc.metadata["chunk_id"] not in prefer)  # stable: rank kept otherwise
     return answer_part(part, documents, search, this_year, kind)
 
@@ -466,9 +477,14 @@ def _answer_one(search, part: str, k: int, domain: str | None, this_year: int, p
 def _context(search, parts: list[PartAnswer], topic: str | None) -> dict:
     """What the next message may refer to: the topic (for "那社区呢？") and the items of the list the
     answer quotes or belongs to (for "第三条", "经费那条"), as [chunk id, item number or null, text]."""
-    main = next((part for part in parts if part.quotes and part.enumerated), None) or parts[-1]
-    refs = _references(search.generation, main.quotes[0]) if main.quotes else []
+    listed = [(part, quote) for part in parts for quote in part.quotes if _item_count(quote) >= 2]
+    main, quote = listed[0] if listed else (parts[-1], parts[-1].quotes[0] if parts[-1].quotes else None)
+    refs = _references(search.generation, quote) if quote else []
     return {"topic": topic or main.question, "question": main.question, "refs": refs}
+
+
+def _item_count(quote: Quote) -> int:
+    return len({u.item for u in quote.units if u.item is not None})
 
 
 def _references(generation, quote: Quote) -> list[list]:

@@ -25,6 +25,7 @@ RRF_K = 10
 KEYWORD_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
 CANDIDATES = 30
+SECTION_WEIGHT = 0.5  # a section headed by the question's domain: enough to be a candidate, not to lead
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class HybridSearch:
         self._texts = [normalize_for_match(p.text) for p in self.passages]
         self._position = {p.chunk_id: i for i, p in enumerate(self.passages)}
         self._passage_counts: dict[str, int] = {}
+        self._sections = [normalize_for_match(p.section) for p in self.passages]
         # What the texts speak of at all: a question naming a year or body outside them is not covered.
         self.corpus_text = "\n".join(self._texts)
         self.corpus_years = frozenset(int(y) for y in re.findall(r"(20\d{2})年", self.corpus_text))
@@ -90,9 +92,10 @@ class HybridSearch:
                     break
         return chosen
 
-    def search(self, question: str, k: int = 5, boost: tuple[str, ...] = ()) -> list[Hit]:
+    def search(self, question: str, k: int = 5, boost: tuple[str, ...] = (), sections: tuple[str, ...] = ()) -> list[Hit]:
         """The k best passages; `boost` adds words (the user's branch domain) to the keyword query only,
-        so passages of that domain rank first while coverage is still judged on the question."""
+        `sections`: names (a branch domain's) whose sections rank as a best keyword match would, so that
+        domain's own clauses ("二、社区党支部") are among the candidates. Coverage is judged on the question."""
         if not self.passages:
             return []
         keyword_scores = self._bm25.get_scores(expand_query(question) + [t for word in boost for t in tokenize(word)])
@@ -108,6 +111,9 @@ class HybridSearch:
                 index = self._position[chunk_id]
                 dense_scores[index] = similarity
                 fused[index] = fused.get(index, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+        for index, section in enumerate(self._sections):
+            if any(name in section for name in sections):
+                fused[index] = fused.get(index, 0.0) + SECTION_WEIGHT / (RRF_K + 1)
         words = tokenize(question)
         missing_dense = 0.0 if self._query_vector else None
         best = self._distinct(sorted(fused, key=lambda i: (-fused[i], i)), k)
