@@ -433,7 +433,7 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
                     this_year: int = 2026) -> Answer:
     """Answer one message: follow-ups resolved against `context`, each part of a multi-part question
     answered on its own; the returned answer carries the context for the next message."""
-    from knowledge.conversation import continues, resolve, rewrite
+    from knowledge.conversation import resolve, rewrite
 
     question = question.strip()
     problem = problem_with_question(question)
@@ -446,9 +446,14 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
             answer.context = context  # "第四条呢" may follow "第三条具体是啥"
             return answer
     pieces = split_pieces(resolution.question)
-    pieces = pieces[:1] + [rewrite(piece, pieces[n]) if continues(piece) else piece for n, piece in enumerate(pieces[1:])]
-    parts = [part for piece in pieces for part in split_each(piece)]
-    answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer) for part in parts]
+    # (question, what it asks): a later piece that leans on the one before ("这钱从哪出") is read
+    # against it but still asks its own kind of answer.
+    parts = [(part, part) for part in split_each(pieces[0])]
+    for previous, piece in zip(pieces, pieces[1:]):
+        leans = _leans_on(piece, search)
+        parts += [(rewrite(piece, previous), piece)] if leans else [(part, part) for part in split_each(piece)]
+    answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer, answer_type(asks))
+                for part, asks in parts]
     resolved, keeps_topic = resolution.question, resolution.keeps_topic
     topic = context.get("topic") if context else None
     if topic and not resolution.follow_up and len(parts) == 1 and _short(question) and answered[0].status != ANSWERED:
@@ -459,6 +464,16 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
     answer = compose(question, answered, resolved)
     answer.context = _context(search, answered, topic if keeps_topic else None)
     return answer
+
+
+def _leans_on(piece: str, search) -> bool:
+    """A later piece of one message continues the one before when it names nothing of its own that the
+    texts speak of ("哪几颗必须有？", "这钱从哪出") or says it continues ("那社区呢")."""
+    from knowledge.conversation import is_ellipsis
+
+    if is_ellipsis(piece):
+        return True
+    return not any(noun and len(word) > 1 and search.passages_with(word) for word, _, noun in key_terms(piece))
 
 
 def _short(question: str) -> bool:

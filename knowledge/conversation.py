@@ -73,7 +73,7 @@ def resolve(question: str, context: dict | None) -> Resolution:
         return Resolution(question, _ref_naming(word, refs), True, chunks, True)
     if _POINTER.search(question):
         return Resolution(f"{previous} {question}", None, True, chunks, True)
-    if _is_ellipsis(question):
+    if is_ellipsis(question):
         return Resolution(rewrite(question, previous), None, True, chunks)
     return Resolution(question)
 
@@ -91,7 +91,7 @@ def _ref_naming(word: str, refs: list[list]) -> list:
     return next((ref for ref in refs if word and word in ref[2]), refs[0])
 
 
-def _is_ellipsis(question: str) -> bool:
+def is_ellipsis(question: str) -> bool:
     content = _CONTENT.findall(question)
     marked = bool(_OPENING.search(question) or _CLOSING.search(question) or _ALSO.search(question))
     return marked and len(content) <= SHORT * 2 or len(content) <= SHORT and bool(domain_mentions(question) or years_asked(question, 0))
@@ -111,7 +111,3 @@ def rewrite(question: str, previous: str) -> str:
         return f"{core}{previous}"
     return f"{previous} {question}"
 
-
-def continues(part: str) -> bool:
-    """A later part of one message that leans on the part before it ("哪几颗必须有？")."""
-    return _is_ellipsis(part) or (len(_CONTENT.findall(part)) <= SHORT and not domain_mentions(part))

@@ -17,6 +17,7 @@ _TARGET = re.compile(r"比例|目标|指标|达到|要到|多少个|百分")
 # "村里的和机关的奖励分别是啥": two entities sharing one predicate that asks for each ("分别", "各").
 _EACH = re.compile(r"^(?P<a>[^，,？?和与跟的]{1,10})的?(?:和|与|跟|以及|还有|、)(?P<b>[^，,？?的]{1,10}?)(?P<rest>(?:的[^，,？?]*?)?(?:分别|各自|各)[^，,？?]*[？?]?)$")
 _ENGLISH_SHARE = 0.8
+_ASKS = re.compile(r"[？?]|吗|呢|哪|啥|什么|多少|几|咋|怎|谁|是否|能不能|要不要|有没有|是不是|可不可以|行不行|如何")
 MIN_PART_CHARS = 4
 
 
@@ -118,8 +119,9 @@ def is_english(question: str) -> bool:
 
 
 def split_pieces(question: str) -> list[str]:
-    """The separate questions in one message; a piece with no words of its own stays with the one before."""
-    pieces = [p.strip() for p in _PART_END.split(question) if p.strip()]
+    """The separate questions in one message (ended by ？；。 or, on a phone, by a space between two
+    questions); a piece with no words of its own stays with the one before."""
+    pieces = [p.strip() for chunk in _PART_END.split(question) for p in _split_at_spaces(chunk) if p.strip()]
     parts: list[str] = []
     for piece in pieces:
         if parts and len(_CONTENT.findall(piece)) < MIN_PART_CHARS:
@@ -127,6 +129,14 @@ def split_pieces(question: str) -> list[str]:
         else:
             parts.append(piece)
     return parts
+
+
+def _split_at_spaces(text: str) -> list[str]:
+    """"党员评议优秀要占多少 群众不满意的咋整": two questions when each side asks something."""
+    sides = [side for side in re.split(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", text.strip())]
+    if len(sides) > 1 and all(_ASKS.search(side) for side in sides):
+        return sides
+    return [text]
 
 
 def split_each(part: str) -> list[str]:
