@@ -456,10 +456,12 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
                 for part, asks in parts]
     resolved, keeps_topic = resolution.question, resolution.keeps_topic
     topic = context.get("topic") if context else None
-    if topic and not resolution.follow_up and len(parts) == 1 and _short(question) and answered[0].status != ANSWERED:
-        # "一年评几次" after "最强党支部一般谁来评": a short question that does not stand alone continues the topic.
+    if topic and not resolution.follow_up and len(parts) == 1 and _short(question) and (
+            _leans_on(question, search) or answered[0].status != ANSWERED):
+        # "一年评几次" after "最强党支部一般谁来评": a short question that names nothing of its own, or
+        # does not stand alone, continues the topic.
         combined = _answer_one(search, f"{topic} {question}", k, domain, this_year, (), kind=answer_type(question))
-        if _RANK[combined.status] > _RANK[answered[0].status]:
+        if _RANK[combined.status] >= _RANK[answered[0].status]:
             answered, resolved, keeps_topic = [combined], combined.question, True
     answer = compose(question, answered, resolved)
     answer.context = _context(search, answered, topic if keeps_topic else None)
