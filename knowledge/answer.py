@@ -34,6 +34,7 @@ ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
 HEADING_SHARE = 0.5  # a term found only in the section heading counts half
 SINGLE_CHAR_SHARE = 0.5
+FOCUS_WEIGHT = 2.0  # a follow-up's own words, against the topic it continues
 ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
 UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
 RARE_PASSAGES = 8  # a word in at most this many passages is specific
@@ -177,10 +178,12 @@ class Terms:
     nouns: tuple[bool, ...]
 
     @classmethod
-    def of(cls, question: str, search) -> "Terms":
+    def of(cls, question: str, search, focus: str | None = None) -> "Terms":
         terms = key_terms(question)
+        own = {word for word, _, _ in key_terms(focus)} if focus else set()
         return cls(tuple(tuple(fold_for_match(f) for f in forms) for _, forms, _ in terms),
-                   tuple(_weight(search, word, noun) for word, _, noun in terms), tuple(word for word, _, _ in terms),
+                   tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),
+                   tuple(word for word, _, _ in terms),
                    tuple(noun for _, _, noun in terms))
 
     def coverage(self, text: str, heading: str = "") -> float:
@@ -305,11 +308,11 @@ def _bigrams(text: str) -> set[str]:
     return {folded[i:i + 2] for i in range(len(folded) - 1)}
 
 
-def answer_part(question: str, documents: list[Document], search, this_year: int, kind: str | None = None) -> PartAnswer:
+def answer_part(question: str, documents: list[Document], search, this_year: int, focus: str | None = None) -> PartAnswer:
     """One question (one part of a message) against its retrieved passages (`search`: the HybridSearch);
-    `kind`: the answer type asked for, when it is not the question's own (a follow-up's)."""
-    kind = kind or answer_type(question)
-    terms = Terms.of(question, search)
+    `focus`: what a rewritten follow-up itself asks ("在啥会上评"): its kind of answer, its words weigh double."""
+    kind = answer_type(focus or question)
+    terms = Terms.of(question, search, focus)
     unmet = constraints(question, search.corpus_text, search.corpus_years, this_year)
     if not documents or not is_covered(documents, terms):
         return PartAnswer(question, NOT_COVERED, [], documents=documents)
@@ -328,7 +331,6 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     # Of the passages nearly as good, the one with figures the first lacks ("2000元至3000元") is the one to add.
     close.sort(key=lambda quote: not _new_numbers(quote, quotes))
     quotes += close[:1]
-    quotes.sort(key=lambda q: documents.index(q.doc))
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])
@@ -452,16 +454,16 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
     for previous, piece in zip(pieces, pieces[1:]):
         leans = _leans_on(piece, search)
         parts += [(rewrite(piece, previous), piece)] if leans else [(part, part) for part in split_each(piece)]
-    answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer, answer_type(asks))
+    answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer, asks if asks != part else None)
                 for part, asks in parts]
     resolved, keeps_topic = resolution.question, resolution.keeps_topic
     topic = context.get("topic") if context else None
-    if topic and not resolution.follow_up and len(parts) == 1 and _short(question) and (
-            _leans_on(question, search) or answered[0].status != ANSWERED):
+    leans = topic and not resolution.follow_up and len(parts) == 1 and _short(question) and _leans_on(question, search)
+    if leans or (topic and not resolution.follow_up and len(parts) == 1 and _short(question) and answered[0].status != ANSWERED):
         # "一年评几次" after "最强党支部一般谁来评": a short question that names nothing of its own, or
         # does not stand alone, continues the topic.
-        combined = _answer_one(search, f"{topic} {question}", k, domain, this_year, (), kind=answer_type(question))
-        if _RANK[combined.status] >= _RANK[answered[0].status]:
+        combined = _answer_one(search, f"{topic} {question}", k, domain, this_year, (), focus=question)
+        if _RANK[combined.status] + (1 if leans else 0) > _RANK[answered[0].status]:
             answered, resolved, keeps_topic = [combined], combined.question, True
     answer = compose(question, answered, resolved)
     answer.context = _context(search, answered, topic if keeps_topic else None)
@@ -483,12 +485,12 @@ def _short(question: str) -> bool:
 
 
 def _answer_one(search, part: str, k: int, domain: str | None, this_year: int, prefer: tuple[str, ...],
-                kind: str | None = None) -> PartAnswer:
+                focus: str | None = None) -> PartAnswer:
     from knowledge.retriever import hit_to_document
 
     documents = [hit_to_document(hit) for hit in search.search(part, k, boost_for(part, domain), _sections_for(part, domain))]
     documents.sort(key=lambda doc: doc.metadata["chunk_id"] not in prefer)  # stable: rank kept otherwise
-    return answer_part(part, documents, search, this_year, kind)
+    return answer_part(part, documents, search, this_year, focus)
 
 
 def _context(search, parts: list[PartAnswer], topic: str | None) -> dict:

@@ -70,8 +70,10 @@ def resolve(question: str, context: dict | None) -> Resolution:
     named = _NAMED_POINTER.search(question)
     if (named or _POINTER.search(question)) and refs and _is_about_reference(question):
         word = named.group(1) if named else ""
-        return Resolution(question, _ref_naming(word, refs), True, chunks, True)
-    if _POINTER.search(question):
+        ref = _ref_naming(word, refs)
+        if ref is not None:
+            return Resolution(question, ref, True, chunks, True)
+    if _POINTER.search(question) or named:
         return Resolution(f"{previous} {question}", None, True, chunks, True)
     if is_ellipsis(question):
         return Resolution(rewrite(question, previous), None, True, chunks)
@@ -86,9 +88,11 @@ def _is_about_reference(question: str) -> bool:
     return len(_CONTENT.findall(rest)) <= 2
 
 
-def _ref_naming(word: str, refs: list[list]) -> list:
-    """The item that names `word` ("经费那条"), else the first."""
-    return next((ref for ref in refs if word and word in ref[2]), refs[0])
+def _ref_naming(word: str, refs: list[list]) -> list | None:
+    """The item that names `word` ("经费那条"; none: the question is asked afresh), else the first."""
+    if not word:
+        return refs[0]
+    return next((ref for ref in refs if word in ref[2]), None)
 
 
 def is_ellipsis(question: str) -> bool:
