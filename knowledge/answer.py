@@ -34,6 +34,8 @@ ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
 HEADING_SHARE = 0.5  # a term found only in the section heading counts half
 SINGLE_CHAR_SHARE = 0.5
+GENERIC_PASSAGES, GENERIC_SHARE = 0.3, 0.3
+RANK_PRIOR = 0.1  # retrieval's own order breaks near-ties between passages (best: +0.1, second: +0.05…)
 FOCUS_WEIGHT = 2.0  # a follow-up's own words, against the topic it continues
 ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
 UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
@@ -206,7 +208,10 @@ class Terms:
 
 def _weight(search, word: str, noun: bool) -> float:
     """IDF, less for what carries less: a verb or adverb (more so one the texts never use), one character."""
-    share = 1.0 if noun else (ACTION_SHARE if search.passages_with(word) else UNSEEN_ACTION_SHARE)
+    found_in = search.passages_with(word)
+    share = 1.0 if noun else (ACTION_SHARE if found_in else UNSEEN_ACTION_SHARE)
+    if found_in > GENERIC_PASSAGES * len(search.passages):  # "最强党支部": in most passages, tells little
+        share *= GENERIC_SHARE
     return search.idf(word) * share * (SINGLE_CHAR_SHARE if len(word) == 1 else 1.0)
 
 
@@ -322,7 +327,7 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
         units, item, coverage = _choose_units(terms, kind, doc)
         value = coverage + (TYPE_BONUS if _has_type(kind, units) else 0.0)
         value += DOMAIN_BONUS if any(alias in doc.metadata["section"] for alias in named) else 0.0
-        candidates.append((value, -rank, Quote(doc, units, item, coverage)))
+        candidates.append((value + RANK_PRIOR / (rank + 1), -rank, Quote(doc, units, item, coverage)))
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     best_value = candidates[0][0]
     quotes = [candidates[0][2]]
