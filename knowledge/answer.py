@@ -36,7 +36,7 @@ HEADING_SHARE = 0.5  # a term found only in the section heading counts half
 SINGLE_CHAR_SHARE = 0.5
 GENERIC_PASSAGES, GENERIC_SHARE = 0.3, 0.3
 RANK_PRIOR = 0.1  # retrieval's own order breaks near-ties between passages (best: +0.1, second: +0.05…)
-FOCUS_WEIGHT = 2.0  # a follow-up's own words, against the topic it continues
+FOCUS_WEIGHT = 4.0  # a follow-up's own words, against the topic it continues
 ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
 UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
 RARE_PASSAGES = 8  # a word in at most this many passages is specific
@@ -440,7 +440,7 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
                     this_year: int = 2026) -> Answer:
     """Answer one message: follow-ups resolved against `context`, each part of a multi-part question
     answered on its own; the returned answer carries the context for the next message."""
-    from knowledge.conversation import resolve, rewrite
+    from knowledge.conversation import joined, resolve, rewrite
 
     question = question.strip()
     problem = problem_with_question(question)
@@ -452,13 +452,16 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
         if answer is not None:
             answer.context = context  # "第四条呢" may follow "第三条具体是啥"
             return answer
-    pieces = split_pieces(resolution.question)
     # (question, what it asks): a later piece that leans on the one before ("这钱从哪出") is read
     # against it but still asks its own kind of answer.
-    parts = [(part, part) for part in split_each(pieces[0])]
-    for previous, piece in zip(pieces, pieces[1:]):
-        leans = _leans_on(piece, search)
-        parts += [(rewrite(piece, previous), piece)] if leans else [(part, part) for part in split_each(piece)]
+    if resolution.focus:
+        parts = [(resolution.question, resolution.focus)]
+    else:
+        pieces = split_pieces(resolution.question)
+        parts = [(part, part) for part in split_each(pieces[0])]
+        for previous, piece in zip(pieces, pieces[1:]):
+            leans = _leans_on(piece, search)
+            parts += [(rewrite(piece, previous), piece)] if leans else [(part, part) for part in split_each(piece)]
     answered = [_answer_one(search, part, k, domain, this_year, resolution.prefer, asks if asks != part else None)
                 for part, asks in parts]
     resolved, keeps_topic = resolution.question, resolution.keeps_topic
@@ -467,7 +470,7 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
     if leans or (topic and not resolution.follow_up and len(parts) == 1 and _short(question) and answered[0].status != ANSWERED):
         # "一年评几次" after "最强党支部一般谁来评": a short question that names nothing of its own, or
         # does not stand alone, continues the topic.
-        combined = _answer_one(search, f"{topic} {question}", k, domain, this_year, (), focus=question)
+        combined = _answer_one(search, joined(topic, question), k, domain, this_year, (), focus=question)
         if _RANK[combined.status] + (1 if leans else 0) > _RANK[answered[0].status]:
             answered, resolved, keeps_topic = [combined], combined.question, True
     answer = compose(question, answered, resolved)

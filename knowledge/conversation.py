@@ -35,6 +35,7 @@ class Resolution:
     follow_up: bool = False
     prefer: tuple[str, ...] = ()  # passages of the previous answer, preferred for "这个钱谁来出"
     keeps_topic: bool = False  # asks about the previous answer: the topic stays for the next ellipsis
+    focus: str | None = None  # what a question joined to the topic asks itself ("这个钱谁来出")
 
 
 def _number(token: str) -> int:
@@ -74,7 +75,7 @@ def resolve(question: str, context: dict | None) -> Resolution:
         if ref is not None:
             return Resolution(question, ref, True, chunks, True)
     if _POINTER.search(question) or named:
-        return Resolution(f"{previous} {question}", None, True, chunks, True)
+        return Resolution(joined(previous, question), None, True, chunks, True, question)
     if is_ellipsis(question):
         return Resolution(rewrite(question, previous), None, True, chunks)
     return Resolution(question)
@@ -113,5 +114,10 @@ def rewrite(question: str, previous: str) -> str:
         return previous.replace(old_years[0], new_years[0], 1)
     if new_domains or new_years:
         return f"{core}{previous}"
-    return f"{previous} {question}"
+    return joined(previous, question)
+
+
+def joined(previous: str, question: str) -> str:
+    """One question of the topic and what is asked of it: "村里评上最强能发多少钱，这个钱谁来出"."""
+    return f"{previous.rstrip('？?。！!；; ')}，{question}"
 
