@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CJK = r"\u3400-\u9fff"
 # A "." that ends a sentence: not a decimal point (digit on both sides), not a list number
 # ("1." opening a line or following a separator), not inside English or a web address.
 _LIST_NUMBER_DOT = re.compile(r"(?:(?<=^)|(?<=[\s:：;；,，、(（]))(\d{1,2})\.(?=[^\d\s])", re.MULTILINE)
