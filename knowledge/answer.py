@@ -51,6 +51,7 @@ LIST_SERIES = 4  # "、" in a sentence that make it a full series
 DOMAIN_BONUS = 0.2  # a passage under the heading of the domain the question names
 MAX_QUESTION_CHARS = 500
 _NO_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资|薪|补贴)")  # an amount per month, day or week
 _FIGURE = re.compile(r"(?<![\d.])\d+(?![.、\d])")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
 _CHINESE_ORDINALS = "一二三四五六七八九十"
@@ -339,6 +340,9 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])
+    period = _PER_PERIOD.search(question)
+    if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
+        has_type = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
     if unmet:
         return PartAnswer(question, PARTIAL, quotes, unmet[0].what, documents)
     headings = _folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
