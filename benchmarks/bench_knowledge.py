@@ -21,7 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ZHIBU = str(ROOT / ".venv" / "bin" / "zhibu")
-QUESTION_FILES = [ROOT.parent / "shared" / "eval" / "qa_dev.jsonl", ROOT / "tests" / "data" / "qa_own.jsonl"]
+QUESTION_FILES = [ROOT.parent / "shared" / "eval" / "qa_dev.jsonl", ROOT / "tests" / "data" / "qa_own.jsonl",
+                  ROOT / "tests" / "data" / "qa_fresh.jsonl"]
+CONVERSATIONS = ROOT / "tests" / "data" / "qa_fresh_followups.jsonl"
 
 
 _MEASURE = "import resource,subprocess,sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -66,6 +68,7 @@ def warm_latency(env: dict, rounds: int) -> dict:
             samples.append((time.perf_counter() - t) * 1000)
         passes.append(samples)
     elapsed = time.perf_counter() - started
+    follow_ups = follow_up_latency(service)
     first_p50, first_p95 = _percentiles(passes[0])
     repeat_p50, repeat_p95 = _percentiles([x for samples in passes[1:] for x in samples] or passes[0])
     return {
@@ -75,8 +78,25 @@ def warm_latency(env: dict, rounds: int) -> dict:
         "repeated_question_p50_ms": repeat_p50,
         "repeated_question_p95_ms": repeat_p95,
         "throughput_qps": round(rounds * len(asked) / elapsed, 1),
+        "follow_up_p50_ms": follow_ups[0],
+        "follow_up_p95_ms": follow_ups[1],
         "in_process_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
+
+
+def follow_up_latency(service) -> tuple[float, float]:
+    """Each conversation asked in order, every answer's context handed to the next question."""
+    if not CONVERSATIONS.is_file():
+        return 0.0, 0.0
+    rows = [json.loads(line) for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    contexts: dict[str, dict | None] = {}
+    samples = []
+    for row in rows:
+        t = time.perf_counter()
+        answer = service.ask(row["question"], context=contexts.get(row["conversation"]))
+        samples.append((time.perf_counter() - t) * 1000)
+        contexts[row["conversation"]] = answer.context
+    return _percentiles(samples)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from bot.feedback import Feedback, Origin
 from bot.events import Button, Document, Event, Reply
 from bot.library import Library
 from zhibu.errors import BadInput
+from zhibu.text import chinese_punctuation
 
 Busy = Callable[[], AbstractAsyncContextManager]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline button data
@@ -45,14 +47,18 @@ HELP = (
     "/back 回到上一题重新回答（也可以输入“返回”）\n"
     "/cancel 取消当前自检（也可以输入“取消”）\n"
     "/export 导出自检档案，可交上级党组织复核（也可以输入“导出”）\n"
+    "/new 开始新话题（之后的提问不再接着上一问）\n"
     "/help 查看本说明\n"
     "自检途中随时可以提问，答完后会接着问原来的题目；看到结果后输入“修改第3题”可以只改这一题，马上得到新结论。"
 )
 # The menu the transports show (Telegram's command list, the terminal's help); order as listed.
 COMMANDS = (("start", "开始使用"), ("check", "自检：能否申报“最强党支部”"), ("back", "回到上一题"),
-            ("cancel", "取消当前自检"), ("export", "导出自检档案"), ("help", "使用说明"))
+            ("cancel", "取消当前自检"), ("export", "导出自检档案"), ("new", "开始新话题（不再接着上一问）"),
+            ("help", "使用说明"))
 STALE = "这个选项已失效，请按最新的消息操作。"
 EXPORT_NOTE = "自检档案（{domain}，{year}年度）：可交上级党组织复核，组织部工作人员也可以用它重新核对结论。"
+LAST_EXCHANGE = "qa_last"  # the previous question's context, for follow-ups ("那社区呢？", "第三条")
+FOLLOW_UP_SECONDS = 30 * 60  # after this a message is read as a new topic
 
 
 def looks_like_question(text: str) -> bool:
@@ -83,13 +89,15 @@ Handler = Callable[[Turn, list[str]], Awaitable[list[Reply]]]
 
 
 class Dialogue:
-    def __init__(self, library: Library, today: Callable[[], date] = date.today, feedback: Feedback | None = None) -> None:
+    def __init__(self, library: Library, today: Callable[[], date] = date.today,
+                 clock: Callable[[], float] = time.time, feedback: Feedback | None = None) -> None:
         self._library = library
         self._today = today
+        self._clock = clock
         self._feedback = feedback or Feedback(None)
         self._commands: dict[str, Handler] = {
             "start": self._start, "help": self._help, "check": self._check,
-            "back": self._back, "cancel": self._cancel, "export": self._export,
+            "back": self._back, "cancel": self._cancel, "export": self._export, "new": self._new,
         }
         self._buttons: dict[str, Handler] = {
             "cmd": self._command_button, "src": self._source, "srh": self._source_by_hash,
@@ -513,20 +521,32 @@ class Dialogue:
 
     # ---- questions and answers -----------------------------------------------------------
     async def _ask(self, turn: Turn, text: str) -> list[Reply]:
+        """The grounded answer; the exchange is kept (for a while) so that a follow-up can refer to it."""
+        data = turn.state.data
+        last = data.get(LAST_EXCHANGE)
+        fresh = last and self._clock() - last.get("at", 0) <= FOLLOW_UP_SECONDS
         async with turn.busy():
-            answer = await self._library.ask(text)
-        if not answer.found:
-            return await self._feedback.on_answer(turn.origin, text, answer, [Reply(answer.answer)])
-        sources = "\n".join(f"[{n}] {citation.label}" for n, citation in enumerate(answer.citations, 1))
-        buttons = [_source_button(n, c.chunk_id, turn.state.data) for n, c in enumerate(answer.citations, 1)]
+            answer = await self._library.ask(text, context=last["context"] if fresh else None, domain=turn.state.domain)
+        if answer.context:
+            data[LAST_EXCHANGE] = {"context": answer.context, "at": self._clock()}
+        lines = [answer.answer]
+        if answer.citations:
+            lines += ["", "出处："] + [f"[{n}] {c.label}" for n, c in enumerate(answer.citations, 1)]
+        if answer.related:
+            lines += ["", "更多相关条文：" + "；".join(dict.fromkeys(c.label for c in answer.related))]
+        buttons = [_source_button(n, c.chunk_id, data) for n, c in enumerate(answer.citations, 1)]
         rows = tuple(tuple(buttons[i:i + 3]) for i in range(0, len(buttons), 3))
-        return await self._feedback.on_answer(turn.origin, text, answer, [Reply(f"{answer.answer}\n\n出处：\n{sources}", rows)])
+        return await self._feedback.on_answer(turn.origin, text, answer, [Reply("\n".join(lines), rows)])
+
+    async def _new(self, turn: Turn, args: list[str]) -> list[Reply]:
+        turn.state.data.pop(LAST_EXCHANGE, None)
+        return [Reply("好的，开始新话题。请直接输入问题。")]
 
     async def _source(self, turn: Turn, parts: list[str]) -> list[Reply]:
         passage = await self._library.passage("|".join(parts))
         if passage is None:
             return [Reply("这段原文已不在知识库中（文件可能已更新），请重新提问。")]
-        return [Reply(f"{passage.label}\n\n{passage.text}")]
+        return [Reply(f"{passage.label}\n\n{chinese_punctuation(passage.text)}")]
 
     async def _source_by_hash(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
         chunk_id = turn.state.data.get("sources", {}).get(parts[0])

@@ -13,22 +13,14 @@ import re
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
 from evaluators.engine import CriterionResult, Evaluation
 from evaluators.profile import DOMAINS
+from zhibu.text import chinese_punctuation, quoted
 
 _CHINESE_NUMBERS = "一二三四五六七八九十"
-# The corpus keeps the PDF's half-width punctuation; quotes are shown with Chinese punctuation.
-_HALF_TO_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "?": "？", "!": "！"})
-_FULL_STOP = re.compile(r"(?<!\d)\.")  # after a digit it is a decimal point or a list number ("1.")
-
-
-def chinese_punctuation(text: str) -> str:
-    return _FULL_STOP.sub("。", text.translate(_HALF_TO_FULL))
-
-
 def cite(citation: dict[str, str]) -> str:
     """《文件》（文号）章节：“原文”"""
     number = f"（{citation['doc_number']}）" if citation.get("doc_number") else ""
     section = chinese_punctuation(citation.get("section") or "")
-    quote = f"：“{chinese_punctuation(citation['quote'])}”" if citation.get("quote") else ""
+    quote = f"：{quoted(chinese_punctuation(citation['quote']))}" if citation.get("quote") else ""
     return f"《{citation['document']}》{number}{section}{quote}"
 
 

@@ -47,15 +47,18 @@ def run_ingest(paths: list[Path], *, remove: list[str], include_corpus: bool, as
 
 
 def format_answer(answer) -> str:
+    """The answer, its numbered sources, and the other retrieved clauses folded under one line."""
     lines = [answer.answer]
-    if answer.found:  # a refusal names its pointers in the text already
-        lines.append("")
-        lines.append("出处：")
-        lines += [f"[{n}] {c.label}" for n, c in enumerate(answer.citations, start=1)]
+    if answer.citations:  # a refusal names its pointers in the text already
+        lines += ["", "出处："] + [f"[{n}] {c.label}" for n, c in enumerate(answer.citations, start=1)]
+    if answer.related:
+        lines += ["", "更多相关条文：" + "；".join(dict.fromkeys(c.label for c in answer.related))]
     return "\n".join(lines)
 
 
-def _read_questions(path: Path) -> list[str]:
+def _read_questions(path: Path) -> list[tuple[str, str | None]]:
+    """(question, conversation) pairs: one question per line, or JSONL with "question" and an optional
+    "conversation" (lines with the same value are one conversation, asked in order)."""
     if not path.is_file():
         raise BadInput(f"找不到问题文件 (no such file): {path}")
     questions = []
@@ -63,20 +66,26 @@ def _read_questions(path: Path) -> list[str]:
         line = line.strip()
         if not line:
             continue
+        conversation = None
         if line.startswith("{"):
             try:
-                line = json.loads(line)["question"]
+                row = json.loads(line)
+                line, conversation = row["question"], row.get("conversation")
             except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise BadInput(f"{path}:{number}: JSONL 行需要 question 字段 (needs a 'question' field)") from exc
-        questions.append(line)
+        questions.append((line, None if conversation is None else str(conversation)))
     return questions
 
 
 def run_ask(question: str | None, *, as_json: bool, k: int, questions_file: Path | None) -> None:
     if questions_file is not None:
         service = _service()
-        for text in _read_questions(questions_file):
-            emit_json(service.ask(text, k=k).to_dict())
+        contexts: dict[str, dict | None] = {}  # the last answer's context per conversation
+        for text, conversation in _read_questions(questions_file):
+            answer = service.ask(text, k=k, context=contexts.get(conversation) if conversation else None)
+            if conversation:
+                contexts[conversation] = answer.context
+            emit_json(answer.to_dict() | ({"conversation": conversation} if conversation else {}))
         return
     if question is None or not question.strip():
         raise BadInput("请给出问题，例如：zhibu ask \"最强党支部多长时间评定一次？\" (question is empty)")

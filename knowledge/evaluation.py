@@ -1,13 +1,23 @@
-"""Retrieval and refusal quality on a JSONL question set (format of qa_dev.jsonl)."""
+"""Q&A quality on a JSONL question set: retrieval (hit@k), what the user reads (gold in the answer
+text), the three outcomes against what was expected, multi-part coverage and follow-ups.
+
+A line: {"id", "question", "gold": [alternatives], "answerable": bool, optional "parts": [[alternatives
+for part 1], …] (every part must be answered), optional "kind", optional "conversation": lines with the
+same value are one conversation, asked in order, each answer's context handed to the next question}.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
-from ingest.clean import normalize_for_match
+from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL
 from zhibu.errors import BadInput
+from zhibu.text import fold_for_match
+
+STATUSES = (ANSWERED, PARTIAL, NOT_COVERED)
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -22,57 +32,128 @@ def load_cases(path: Path) -> list[dict]:
             case["question"], case.setdefault("gold", []), case.setdefault("answerable", True)
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise BadInput(f"{path}:{number}: 需要 question/gold/answerable 字段 (bad JSONL line)") from exc
+        case.setdefault("id", f"{path.stem}:{number}")
         cases.append(case)
     return cases
 
 
+def conversations(cases: list[dict]) -> list[list[dict]]:
+    """Cases grouped into conversations in file order; a case without "conversation" stands alone."""
+    groups: dict[str, list[dict]] = {}
+    for n, case in enumerate(cases):
+        key = case.get("conversation")
+        groups.setdefault(f"c:{key}" if key is not None else f"q:{n}", []).append(case)
+    return list(groups.values())
+
+
 def gold_rank(citations, gold: list[str]) -> int | None:
     """1-based rank of the first citation that contains any gold substring."""
-    wanted = [normalize_for_match(g) for g in gold]
+    wanted = [fold_for_match(g) for g in gold]
     for rank, citation in enumerate(citations, start=1):
-        text = normalize_for_match(citation.text)
+        text = fold_for_match(citation.text)
         if any(g in text for g in wanted):
             return rank
     return None
 
 
+def contains(text: str, alternatives: list[str]) -> bool:
+    folded = fold_for_match(text)
+    return any(fold_for_match(g) in folded for g in alternatives)
+
+
 def evaluate_questions(service, cases: list[dict], k: int = 5) -> dict:
     rows, latencies = [], []
-    for case in cases:
-        started = time.perf_counter()
-        answer = service.ask(case["question"], k=k)
-        latencies.append(time.perf_counter() - started)
-        rank = gold_rank(answer.citations, case["gold"]) if case["answerable"] else None
-        rows.append({"id": case.get("id"), "question": case["question"], "answerable": case["answerable"],
-                     "found": answer.found, "rank": rank})
-    answerable = [r for r in rows if r["answerable"]]
-    uncovered = [r for r in rows if not r["answerable"]]
+    for conversation in conversations(cases):
+        context = None
+        for turn, case in enumerate(conversation):
+            started = time.perf_counter()
+            answer = service.ask(case["question"], k=k, context=context)
+            latencies.append(time.perf_counter() - started)
+            context = answer.context
+            rows.append(_row(case, answer, turn))
+    return _summary(rows, latencies)
+
+
+def _row(case: dict, answer, turn: int) -> dict:
+    answerable = case["answerable"]
+    parts = case.get("parts") or []
+    gold = case["gold"] or [g for alternatives in parts for g in alternatives]
+    parts_found = [contains(answer.answer, alternatives) for alternatives in parts]
+    in_text = contains(answer.answer, gold) if gold else False
+    if parts:
+        in_text = all(parts_found)
+    return {"id": case.get("id"), "question": case["question"], "answerable": answerable, "status": answer.status,
+            "kind": case.get("kind", ""), "rank": gold_rank(answer.retrieved, gold) if answerable and gold else None,
+            "in_text": in_text, "parts": len(parts), "parts_found": sum(parts_found),
+            "has_gold": bool(gold), "follow_up": turn > 0, "conversation": case.get("conversation")}
+
+
+def _correct(row: dict) -> bool:
+    """What the user reads is right: the gold for an answerable question, no confident answer otherwise."""
+    return row["in_text"] and row["status"] != NOT_COVERED if row["answerable"] else row["status"] != ANSWERED
+
+
+def _summary(rows: list[dict], latencies: list[float]) -> dict:
+    answerable = [r for r in rows if r["answerable"] and not r["follow_up"]]
+    uncovered = [r for r in rows if not r["answerable"] and not r["follow_up"]]
+    ranked = [r for r in answerable if r["has_gold"]]
+    multi = [r for r in rows if r["parts"]]
+    follow_ups = [r for r in rows if r["follow_up"]]
+
+    def share(hits: int, total: int) -> float:
+        return hits / total if total else 0.0
 
     def hit_at(n: int) -> float:
-        return sum(1 for r in answerable if r["rank"] and r["rank"] <= n) / len(answerable) if answerable else 0.0
+        return share(sum(1 for r in ranked if r["rank"] and r["rank"] <= n), len(ranked))
 
+    confusion = {expected: dict(Counter(r["status"] for r in group)) for expected, group in
+                 (("answerable", answerable), ("uncovered", uncovered))}
     return {
         "questions": len(rows),
         "answerable": len(answerable),
+        "uncovered": len(uncovered),
         "hit@1": hit_at(1),
         "hit@3": hit_at(3),
         "hit@5": hit_at(5),
-        "mrr": sum(1 / r["rank"] for r in answerable if r["rank"]) / len(answerable) if answerable else 0.0,
-        "uncovered": len(uncovered),
-        "uncovered_refused": sum(1 for r in uncovered if not r["found"]),
-        "false_refusals": sum(1 for r in answerable if not r["found"]),
+        "mrr": share(sum(1 / r["rank"] for r in ranked if r["rank"]), len(ranked)) if ranked else 0.0,
+        "gold_in_answer": share(sum(1 for r in answerable if r["in_text"] and r["status"] != NOT_COVERED), len(answerable)),
+        "answered": sum(1 for r in answerable if r["status"] == ANSWERED),
+        "confusion": confusion,
+        "uncovered_not_answered": share(sum(1 for r in uncovered if r["status"] != ANSWERED), len(uncovered)),
+        "uncovered_refused": sum(1 for r in uncovered if r["status"] == NOT_COVERED),
+        "false_refusals": sum(1 for r in answerable if r["status"] == NOT_COVERED),
+        "false_refusal_rate": share(sum(1 for r in answerable if r["status"] == NOT_COVERED), len(answerable)),
+        "multi_part_questions": len(multi),
+        "multi_part_coverage": share(sum(r["parts_found"] for r in multi), sum(r["parts"] for r in multi)),
+        "multi_part_complete": share(sum(1 for r in multi if r["parts_found"] == r["parts"]), len(multi)),
+        "follow_ups": len(follow_ups),
+        "follow_up_accuracy": share(sum(1 for r in follow_ups if _correct(r)), len(follow_ups)),
         "latency_ms_mean": 1000 * sum(latencies) / len(latencies) if latencies else 0.0,
-        "misses": [r for r in rows if (r["answerable"] and (not r["rank"] or not r["found"])) or (not r["answerable"] and r["found"])],
+        "misses": [r for r in rows if not _correct(r)],
     }
 
 
 def format_report(report: dict) -> str:
     lines = [
-        f"questions {report['questions']} (answerable {report['answerable']}, uncovered {report['uncovered']})",
+        f"questions {report['questions']} (answerable {report['answerable']}, uncovered {report['uncovered']}, "
+        f"follow-ups {report['follow_ups']})",
         f"hit@1 {report['hit@1']:.3f}  hit@3 {report['hit@3']:.3f}  hit@5 {report['hit@5']:.3f}  MRR {report['mrr']:.3f}",
-        f"uncovered refused {report['uncovered_refused']}/{report['uncovered']}  false refusals {report['false_refusals']}/{report['answerable']}",
-        f"mean latency {report['latency_ms_mean']:.1f} ms",
+        f"gold in answer text {report['gold_in_answer']:.3f}  (answered {report['answered']}/{report['answerable']})",
+        f"uncovered not presented as answered {report['uncovered_not_answered']:.3f}  "
+        f"(refused {report['uncovered_refused']}/{report['uncovered']})",
+        f"false refusals {report['false_refusals']}/{report['answerable']} ({report['false_refusal_rate']:.3f})",
+        "outcomes       " + "  ".join(f"{status:>11}" for status in STATUSES),
     ]
+    for expected, counts in report["confusion"].items():
+        lines.append(f"  {expected:<12} " + "  ".join(f"{counts.get(status, 0):>11}" for status in STATUSES))
+    if report["multi_part_questions"]:
+        lines.append(f"multi-part: {report['multi_part_questions']} questions, parts answered {report['multi_part_coverage']:.3f}, "
+                     f"all parts {report['multi_part_complete']:.3f}")
+    if report["follow_ups"]:
+        lines.append(f"follow-ups: {report['follow_ups']} turns, accuracy {report['follow_up_accuracy']:.3f}")
+    lines.append(f"mean latency {report['latency_ms_mean']:.1f} ms")
     for miss in report["misses"]:
-        lines.append(f"  miss {miss['id']}: rank={miss['rank']} found={miss['found']}  {miss['question']}")
+        where = f" [{miss['conversation']}]" if miss["conversation"] is not None else ""
+        lines.append(f"  miss {miss['id']}{where}: status={miss['status']} rank={miss['rank']} "
+                     f"gold_in_text={miss['in_text']}  {miss['question']}")
     return "\n".join(lines)

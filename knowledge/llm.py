@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from dataclasses import replace
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -116,4 +117,4 @@ class LLMComposer:
             log.warning("no sentence of the LLM reply is grounded, using the extractive answer: %.300s", reply)
             return extractive
         text, citations = checked
-        return Answer(question=question, found=True, answer=text, citations=citations, mode="llm")
+        return replace(extractive, answer=text, citations=citations, mode="llm")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from knowledge.answer import Answer, Citation, extractive_answer, problem_with_question, refusal
+from knowledge.answer import Answer, Citation
 from knowledge.store import IngestReport, KnowledgeBase, ProgressFn
 from zhibu.settings import Settings
 
@@ -127,18 +128,16 @@ class QAService:
 
         return PolicyRetriever(search=self._ensure(), k=k)
 
-    def ask(self, question: str, k: int = 5) -> Answer:
-        question = question.strip()
-        problem = problem_with_question(question)
-        if problem:
-            return refusal(question, problem)
-        from knowledge.retriever import hit_to_document
+    def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None) -> Answer:
+        """A grounded answer; `context` is the previous answer's (follow-ups), `domain` the user's branch domain."""
+        from knowledge.answer import answer_question, problem_with_question, refusal
 
-        search = self._ensure()
-        documents = [hit_to_document(hit) for hit in search.search(question, k)]
-        answer = extractive_answer(question, documents, search.idf)
+        problem = problem_with_question(question.strip())
+        if problem:  # no knowledge base needed (nor built) to say so
+            return refusal(question.strip(), problem)
+        answer = answer_question(self._ensure(), question, k, context=context, domain=domain, this_year=date.today().year)
         if answer.found and self.composer is not None:
-            return self.composer.compose(question, answer)
+            return self.composer.compose(answer.resolved or question, answer)
         return answer
 
     def passage(self, chunk_id: str) -> Citation | None:

@@ -49,3 +49,26 @@ def expand_query(question: str) -> list[str]:
     tokens = tokenize(question)
     extra = {t for key, forms in vocabulary()["synonyms"].items() if key in question for form in forms for t in tokenize(form)}
     return tokens + sorted(extra - set(tokens))
+
+
+def key_terms(question: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The question's meaningful words (jieba's part-of-speech cut, no stopwords), each with the forms
+    that count as it in a policy sentence (itself plus the text forms of a colloquial word it overlaps)
+    and whether it names a thing (noun-like) rather than an action or a manner."""
+    from jieba import posseg
+
+    _jieba()
+    synonyms = vocabulary()["synonyms"]
+    keys = [key for key in synonyms if key in question]
+    terms: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for pair in posseg.lcut(question):
+        word = pair.word.strip().lower()
+        if not word or word in terms or word in _stopwords() or not _WORD.search(word):
+            continue
+        forms = [word] + [form for key in keys if key in word or word in key for form in synonyms[key]]
+        terms[word] = (tuple(dict.fromkeys(forms)), pair.flag.startswith(_NOUN_FLAGS))
+    return [(word, forms, noun) for word, (forms, noun) in terms.items()]
+
+
+# jieba's tags for names of things: nouns, abbreviations (j), verbal nouns, idioms, our own terms (x).
+_NOUN_FLAGS = ("n", "j", "vn", "x", "eng", "l", "i")

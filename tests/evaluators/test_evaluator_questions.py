@@ -11,7 +11,7 @@ from evaluator_helpers import passing_profile
 from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, questions_for, verdict_settled
 from evaluators.profile import contract_fields
 from evaluators.rulebook import load_rulebook
-from evaluators.report import chinese_punctuation
+from zhibu.text import chinese_punctuation, quoted
 from zhibu.errors import BadInput
 
 
@@ -31,7 +31,7 @@ def test_every_profile_key_is_asked_with_its_clause(domain):
     assert asked == expected
     assert [q.key for q in questions][:2] == ["founded_on", "weak_and_lax"]  # common questions first
     for question in questions:
-        assert question.prompt and chinese_punctuation(question.citation["quote"]) in question.help
+        assert question.prompt and quoted(chinese_punctuation(question.citation["quote"])) in question.help
         assert question.kind in {"bool", "int", "number", "ratio", "date", "enum", "multi"}
         assert bool(question.choices) == (question.kind in {"enum", "multi"})
         assert question.hint
