@@ -12,4 +12,7 @@ if [ -f "$DEV_SET" ]; then
 else
   echo "no dev set at $DEV_SET: eval-qa skipped"
 fi
+# Our own everyday-wording sets (questions, multi-part, uncovered, follow-up conversations): figures, not a gate.
+.venv/bin/zhibu eval-qa tests/data/qa_fresh.jsonl
+.venv/bin/zhibu eval-qa tests/data/qa_fresh_followups.jsonl
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
