@@ -40,3 +40,14 @@ def private_copy(template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def kb_home(built_home, tmp_path) -> Path:
     return private_copy(built_home, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def keyword_kb_template(tmp_path_factory) -> Path:
+    """A home with the shipped corpus built keyword-only (fast), copied into each bot or console test's home."""
+    from knowledge.service import get_qa_service
+    from zhibu.settings import Settings
+
+    home = tmp_path_factory.mktemp("kb-template")
+    get_qa_service(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")).documents()
+    return home

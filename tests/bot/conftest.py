@@ -13,19 +13,9 @@ from tests.conftest import private_copy
 from zhibu.settings import Settings, get_settings
 
 
-@pytest.fixture(scope="session")
-def kb_template(tmp_path_factory) -> Path:
-    """A home with the shipped corpus already built (keyword-only), copied into each test's home."""
-    from knowledge.service import get_qa_service
-
-    home = tmp_path_factory.mktemp("kb-template")
-    get_qa_service(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")).documents()
-    return home
-
-
 @pytest.fixture
-def home(tmp_path, kb_template) -> Path:
-    return private_copy(kb_template, tmp_path)
+def home(tmp_path, keyword_kb_template) -> Path:
+    return private_copy(keyword_kb_template, tmp_path)
 
 
 @pytest.fixture

@@ -34,18 +34,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def console_kb_template(tmp_path_factory) -> Path:
-    from knowledge.service import get_qa_service
-
-    home = tmp_path_factory.mktemp("console-kb")
-    get_qa_service(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")).documents()
-    return home
-
-
 @pytest.fixture
-def home(tmp_path, console_kb_template) -> Path:
-    return private_copy(console_kb_template, tmp_path)
+def home(tmp_path, keyword_kb_template) -> Path:
+    return private_copy(keyword_kb_template, tmp_path)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from bot.feedback import wording_of
 from records.store import open_records
 from tests.console.conftest import ADMIN, PASSWORD, VIEWER, log_in
-from tests.evaluators.evaluator_helpers import passing_profile
+from tests.evaluators.evaluator_helpers import flat, passing_profile
 
 ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 NOTICE_TITLE = "关于做好2026年度“最强党支部”建设工作的通知"
@@ -179,9 +179,9 @@ def test_a_2026_self_check_uses_the_target_entered_in_the_console(page, tmp_path
 
 
 def test_batch_upload_shows_the_summary_and_downloads_the_report(page, tmp_path):
-    rows = [_flat(passing_profile("gacha_village")),
-            _flat(passing_profile("gacha_village")) | {"name": "巴彦嘎查党支部", "facts.stars": 7},
-            _flat(passing_profile("government_organ"))]
+    rows = [flat(passing_profile("gacha_village")),
+            flat(passing_profile("gacha_village")) | {"name": "巴彦嘎查党支部", "facts.stars": 7},
+            flat(passing_profile("government_organ"))]
     roster = tmp_path / "支部名单.csv"
     with roster.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
@@ -254,17 +254,3 @@ def test_pending_questions_are_grouped_and_can_be_marked_handled(page, settings)
 
     page.goto("/stats")
     assert page.inner_text("#total") == "4" and page.inner_text("#ratings") == "0 / 1"
-
-
-def _flat(profile: dict, prefix: str = "") -> dict:
-    cells = {}
-    for key, value in profile.items():
-        if isinstance(value, dict):
-            cells.update(_flat(value, f"{key}."))
-        elif isinstance(value, list):
-            cells[prefix + key] = "、".join(value)
-        elif isinstance(value, bool):
-            cells[prefix + key] = "是" if value else "否"
-        else:
-            cells[prefix + key] = value
-    return cells

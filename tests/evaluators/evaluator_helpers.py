@@ -73,3 +73,18 @@ def run_zhibu(*args: str, input: str | None = None, env: dict | None = None, cwd
         env={**os.environ, **(env or {})},
         cwd=cwd or REPO,
     )
+
+
+def flat(profile: dict, prefix: str = "") -> dict:
+    """A profile as one CSV/XLSX row: nested keys dotted, lists joined with 、, booleans as 是/否."""
+    cells = {}
+    for key, value in profile.items():
+        if isinstance(value, dict):
+            cells.update(flat(value, f"{key}."))
+        elif isinstance(value, list):
+            cells[prefix + key] = "、".join(value)
+        elif isinstance(value, bool):
+            cells[prefix + key] = "是" if value else "否"
+        else:
+            cells[prefix + key] = value
+    return cells

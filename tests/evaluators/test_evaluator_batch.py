@@ -7,25 +7,11 @@ import csv
 from pathlib import Path
 
 import pytest
-from evaluator_helpers import passing_profile
+from evaluator_helpers import flat, passing_profile
 from openpyxl import Workbook, load_workbook
 
 from evaluators.batch import render_summary, run_batch_file, write_report
 from zhibu.errors import BadInput
-
-
-def flat(profile: dict, prefix: str = "") -> dict:
-    cells = {}
-    for key, value in profile.items():
-        if isinstance(value, dict):
-            cells.update(flat(value, f"{key}."))
-        elif isinstance(value, list):
-            cells[prefix + key] = "、".join(value)
-        elif isinstance(value, bool):
-            cells[prefix + key] = "是" if value else "否"
-        else:
-            cells[prefix + key] = value
-    return cells
 
 
 def sample_rows() -> list[dict]:
