@@ -45,6 +45,7 @@ POINTER_COVERAGE = 0.30  # a refusal points to a clause only when it is plausibl
 CANDIDATE_PASSAGES = 5
 SECONDARY_SHARE = 0.8  # a second passage is quoted only when it covers the question nearly as well
 ITEM_WHOLE_CHARS = 220  # a numbered item up to this length is quoted whole
+TITLE_CHARS = 16  # a unit this short opening an item ("1.组织评定。") is its title
 SECOND_UNIT_SHARE = 0.75
 MAX_LIST_UNITS = 4
 LIST_SERIES = 4  # "、" in a sentence that make it a full series
@@ -189,8 +190,8 @@ class Terms:
                    tuple(word for word, _, _ in terms),
                    tuple(noun for _, _, noun in terms))
 
-    def coverage(self, text: str, heading: str = "") -> float:
-        """IDF-weighted share of the terms found in `text` (folded); in `heading` only, half."""
+    def coverage(self, text: str, heading: str = "", heading_share: float = HEADING_SHARE) -> float:
+        """IDF-weighted share of the terms found in `text` (folded); in `heading` only, `heading_share`."""
         total = sum(self.weights)
         if not total:
             return 0.0
@@ -199,7 +200,7 @@ class Terms:
             if any(f in text for f in forms):
                 got += weight
             elif heading and any(f in heading for f in forms):
-                got += HEADING_SHARE * weight
+                got += heading_share * weight
         return got / total
 
     def missing(self, text: str, nouns_only: bool = False) -> list[str]:
@@ -242,8 +243,8 @@ class PartAnswer:
     documents: list[Document] = field(default_factory=list)
 
 
-def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str) -> float:
-    value = terms.coverage(_folded(unit.lead + unit.text), heading)
+def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str, heading_share: float) -> float:
+    value = terms.coverage(_folded(unit.lead + unit.text), heading, heading_share)
     if kind == "list":  # the longer the series ("系统化谋划、制度化规范、…"), the likelier it is the list asked for
         value += TYPE_BONUS * min(1.0, unit.text.count("、") / LIST_SERIES)
     elif kind is not None and type_present(kind, unit.text):
@@ -266,7 +267,8 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
     seg = segment(doc.page_content)
     heading = _folded(doc.metadata["section"])
     titles = [_folded(item.title) for item in seg.items]  # "创新推进“融合党建”" heads its item's sentences
-    values = [_unit_value(terms, kind, u, heading + (titles[u.item] if u.item is not None else "")) for u in seg.units]
+    share = _heading_share(seg)
+    values = [_unit_value(terms, kind, u, heading + (titles[u.item] if u.item is not None else ""), share) for u in seg.units]
     if not seg.units:
         return [], "", 0.0
     best = max(range(len(values)), key=lambda i: (values[i], -i))
@@ -286,8 +288,28 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
         ranked = sorted((i for i in range(len(values)) if i != best), key=lambda i: (-values[i], i))
         more = MAX_LIST_UNITS - 1 if kind == "list" else 1
         chosen = [unit] + [seg.units[i] for i in ranked[:more] if values[i] > 0 and values[i] >= SECOND_UNIT_SHARE * values[best]]
+        chosen = _with_items_of_titles(seg, chosen)
     text = _folded("".join(u.lead + u.text for u in chosen))
-    return chosen, item_label(seg, chosen), terms.coverage(text, heading)
+    return chosen, item_label(seg, chosen), terms.coverage(text, heading, share)
+
+
+def _heading_share(seg: Segmented) -> float:
+    """A checklist (the passage is numbered items under its heading, as in 附件1 and 附件2): the heading
+    names what every item is about ("三、基层党（工）委主要职责"), so its words count in full."""
+    return 1.0 if seg.items and not seg.intro else HEADING_SHARE
+
+
+def _with_items_of_titles(seg: Segmented, chosen: list[Unit]) -> list[Unit]:
+    """A unit that only titles a short item ("1.组织评定。") says nothing by itself: quote its item whole."""
+    whole: list[Unit] = []
+    for unit in chosen:
+        item = seg.item_units(unit.item) if unit.item is not None else []
+        is_title = bool(item) and item[0] is unit and len(unit.text) <= TITLE_CHARS
+        if is_title and sum(len(u.text) for u in item) <= ITEM_WHOLE_CHARS:
+            whole += [u for u in item if u not in whole]
+        elif unit not in whole:
+            whole.append(unit)
+    return whole
 
 
 def _list_lead(seg: Segmented) -> list[Unit]:

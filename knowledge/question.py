@@ -29,15 +29,15 @@ class Constraint:
 
 
 @lru_cache(maxsize=1)
-def _answer_types() -> list[tuple[str, str, tuple[str, ...], tuple[re.Pattern, ...]]]:
-    return [(name, spec["label"], tuple(spec["asked"]), tuple(re.compile(p) for p in spec["present"]))
+def _answer_types() -> list[tuple[str, str, tuple[re.Pattern, ...], tuple[re.Pattern, ...]]]:
+    return [(name, spec["label"], tuple(re.compile(p) for p in spec["asked"]), tuple(re.compile(p) for p in spec["present"]))
             for name, spec in vocabulary()["answer_types"].items()]
 
 
 def answer_type(question: str) -> str | None:
     """The kind of answer asked for (amount, ratio, frequency, duration, body, date, count, list)."""
     for name, _, asked, _ in _answer_types():
-        if any(word in question for word in asked):
+        if any(pattern.search(question) for pattern in asked):
             return name
     return None
 
