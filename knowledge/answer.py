@@ -56,6 +56,10 @@ _PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资
 _FIGURE = re.compile(r"(?<![\d.])\d+(?![.、\d])")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
 _CHINESE_ORDINALS = "一二三四五六七八九十"
+# A sub-heading inside a passage: "4.作用发挥强。", "（三）组织生活强。" — a number and a short title.
+_SUBHEADING = re.compile(r"^(?:(\d{1,2})[.、]|（([一二三四五六七八九十]+)）)(?P<title>[^。；，：]{2,20})。")
+_HEADING_NUMBER = re.compile(r"^(?:(\d{1,2})[.、]|（([一二三四五六七八九十]+)）|([一二三四五六七八九十]+)、)")
+MIN_OUTLINE = 3  # sub-headings that make a section's outline an answer to "有哪些"
 
 COVERAGE_NOTE = (
     "知识库收录：《关于“五化协同、大抓基层”的指导意见》（内组通字〔2020〕2号）、"
@@ -318,6 +322,54 @@ def _list_lead(seg: Segmented) -> list[Unit]:
     return lead[:1] or [seg.units[i] for i in seg.intro[-1:]]
 
 
+def _outline_quote(terms: Terms, documents: list[Document], generation) -> Quote | None:
+    """"总体标准有哪些？": when a retrieved passage's section (or one above it) is what the question names
+    and its sub-headings are the items ("1.政治功能强 … 4.作用发挥强"), the answer is that outline."""
+    best: tuple[float, int, Quote] | None = None
+    for rank, doc in enumerate(documents):
+        path = doc.metadata["section"].split(" > ")
+        for depth in range(len(path), 0, -1):
+            section = " > ".join(path[:depth])
+            headings = _outline(generation, doc.metadata["doc_id"], section)
+            coverage = terms.coverage(_folded(section + "".join(headings)))
+            if len(headings) >= MIN_OUTLINE and coverage >= ANSWERED_COVERAGE and (not best or (coverage, -rank) > best[:2]):
+                units = [Unit(heading, n, n, n) for n, heading in enumerate(headings)]
+                outlined = Document(id=doc.id, page_content="\n".join(headings),
+                                    metadata={**doc.metadata, "section": section})
+                best = (coverage, -rank, Quote(outlined, units, "", coverage))
+    return best[2] if best else None
+
+
+@lru_cache(maxsize=256)
+def _outline(generation, doc_id: str, section: str) -> tuple[str, ...]:
+    """The numbered sub-headings of a section, in order: its sub-sections' headings and the short titled
+    items in its own text; empty unless they run 1, 2, 3… without a gap (a partial outline would mislead)."""
+    headings: list[str] = []
+    for passage in generation.passages:
+        if passage.doc_id != doc_id:
+            continue
+        if passage.section == section:
+            lines = chinese_punctuation(passage.text).split("\n")
+            headings += [f"{m.group(1) or '（' + m.group(2) + '）'}{'.' if m.group(1) else ''}{m['title']}"
+                         for m in map(_SUBHEADING.match, lines) if m]
+        elif passage.section.startswith(section + " > ") and passage.section.count(" > ") == section.count(" > ") + 1:
+            leaf = chinese_punctuation(passage.section.rpartition(" > ")[2])
+            if leaf not in headings:
+                headings.append(leaf)
+    numbers = [_heading_number(h) for h in headings]
+    return tuple(headings) if numbers == list(range(1, len(numbers) + 1)) else ()
+
+
+def _heading_number(heading: str) -> int | None:
+    match = _HEADING_NUMBER.match(heading)
+    if not match:
+        return None
+    if match.group(1):
+        return int(match.group(1))
+    numeral = match.group(2) or match.group(3)
+    return _CHINESE_ORDINALS.index(numeral) + 1 if len(numeral) == 1 else None
+
+
 def _new_numbers(quote: Quote, others: list[Quote]) -> set[str]:
     """Figures in `quote` that the others lack (list numbers such as "11." do not count)."""
     return set(_FIGURE.findall(quote.text)) - set(_FIGURE.findall("".join(o.text for o in others)))
@@ -359,6 +411,11 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     # Of the passages nearly as good, the one with figures the first lacks ("2000元至3000元") is the one to add.
     close.sort(key=lambda quote: not _new_numbers(quote, quotes))
     quotes += close[:1]
+    outline = _outline_quote(terms, documents[:CANDIDATE_PASSAGES], search.generation) if kind == "list" else None
+    if outline and outline.coverage >= quotes[0].coverage:
+        # A sentence naming the same items in a series ("组织评定、党员评议、…") stays beside the outline.
+        series = _has_type(kind, quotes[0].units) and quotes[0].coverage >= outline.coverage
+        quotes = [outline] + quotes[:1] * series
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])
