@@ -323,21 +323,24 @@ def _list_lead(seg: Segmented) -> list[Unit]:
 
 
 def _outline_quote(terms: Terms, documents: list[Document], generation) -> Quote | None:
-    """"总体标准有哪些？": when a retrieved passage's section (or one above it) is what the question names
-    and its sub-headings are the items ("1.政治功能强 … 4.作用发挥强"), the answer is that outline."""
-    best: tuple[float, int, Quote] | None = None
+    """"总体标准有哪些？": when the heading of a retrieved passage's section (or of one above it) is what the
+    question names and its sub-headings are the items ("1.政治功能强 … 5.群众工作强"), the answer is that
+    outline. Of equal matches the best-ranked passage wins, then the broader section (the one named)."""
+    best: tuple[tuple[float, int, int], Quote] | None = None
     for rank, doc in enumerate(documents):
         path = doc.metadata["section"].split(" > ")
-        for depth in range(len(path), 0, -1):
+        for depth in range(1, len(path) + 1):
             section = " > ".join(path[:depth])
+            key = (terms.coverage(_folded(section)), -rank, -depth)
+            if key[0] < ANSWERED_COVERAGE or (best and key <= best[0]):
+                continue
             headings = _outline(generation, doc.metadata["doc_id"], section)
-            coverage = terms.coverage(_folded(section + "".join(headings)))
-            if len(headings) >= MIN_OUTLINE and coverage >= ANSWERED_COVERAGE and (not best or (coverage, -rank) > best[:2]):
+            if len(headings) >= MIN_OUTLINE:
                 units = [Unit(heading, n, n, n) for n, heading in enumerate(headings)]
                 outlined = Document(id=doc.id, page_content="\n".join(headings),
                                     metadata={**doc.metadata, "section": section})
-                best = (coverage, -rank, Quote(outlined, units, "", coverage))
-    return best[2] if best else None
+                best = (key, Quote(outlined, units, "", key[0]))
+    return best[1] if best else None
 
 
 @lru_cache(maxsize=256)
@@ -352,10 +355,10 @@ def _outline(generation, doc_id: str, section: str) -> tuple[str, ...]:
             lines = chinese_punctuation(passage.text).split("\n")
             headings += [f"{m.group(1) or '（' + m.group(2) + '）'}{'.' if m.group(1) else ''}{m['title']}"
                          for m in map(_SUBHEADING.match, lines) if m]
-        elif passage.section.startswith(section + " > ") and passage.section.count(" > ") == section.count(" > ") + 1:
-            leaf = chinese_punctuation(passage.section.rpartition(" > ")[2])
-            if leaf not in headings:
-                headings.append(leaf)
+        elif passage.section.startswith(section + " > "):  # a sub-section, or one below it: its heading
+            child = chinese_punctuation(passage.section[len(section) + 3:].split(" > ")[0])
+            if child not in headings:
+                headings.append(child)
     numbers = [_heading_number(h) for h in headings]
     return tuple(headings) if numbers == list(range(1, len(numbers) + 1)) else ()
 
@@ -414,7 +417,8 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     outline = _outline_quote(terms, documents[:CANDIDATE_PASSAGES], search.generation) if kind == "list" else None
     if outline and outline.coverage >= quotes[0].coverage:
         # A sentence naming the same items in a series ("组织评定、党员评议、…") stays beside the outline.
-        series = _has_type(kind, quotes[0].units) and quotes[0].coverage >= outline.coverage
+        series = (_has_type(kind, quotes[0].units) and quotes[0].coverage >= outline.coverage
+                  and quotes[0].doc.metadata["chunk_id"] != outline.doc.metadata["chunk_id"])
         quotes = [outline] + quotes[:1] * series
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)

@@ -92,6 +92,9 @@ def test_a_list_whose_items_are_sub_headings_is_answered_with_the_outline(svc):
     assert answer.status == "answered"
     positions = [text.index(item) for item in ("政治功能强", "队伍建设强", "组织生活强", "作用发挥强", "群众工作强")]
     assert positions == sorted(positions)  # whole and in the texts' order
+    fields = svc.ask("附件2包括哪些领域？").answer  # 七、 has only sub-sections of its own: still listed
+    assert all(field in fields for field in ("一、嘎查村党支部", "七、事业单位党支部", "十、离退休干部职工党支部"))
+    assert "指导思想" not in svc.ask("基本原则有哪些？").answer  # one sub-heading named: not its siblings
     steps = ask_in_turn(svc, "今年的步骤任务分哪几步？", "第二步具体咋做？")
     assert "摸清底数" in steps[0].answer and "锁定目标" in steps[0].answer
     assert "调研摸底" in steps[1].answer  # "第二步" resolves to the sub-section under the second heading
