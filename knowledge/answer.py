@@ -45,6 +45,7 @@ POINTER_COVERAGE = 0.30  # a refusal points to a clause only when it is plausibl
 CANDIDATE_PASSAGES = 5
 SECONDARY_SHARE = 0.8  # a second passage is quoted only when it covers the question nearly as well
 ITEM_WHOLE_CHARS = 220  # a numbered item up to this length is quoted whole
+TITLE_CHARS = 16  # a unit this short opening an item ("1.组织评定。") is its title
 SECOND_UNIT_SHARE = 0.75
 MAX_LIST_UNITS = 4
 LIST_SERIES = 4  # "、" in a sentence that make it a full series
@@ -55,6 +56,10 @@ _PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资
 _FIGURE = re.compile(r"(?<![\d.])\d+(?![.、\d])")
 _LIST_LEAD = re.compile(r"(?:以下|如下|下列|之一)|：$")
 _CHINESE_ORDINALS = "一二三四五六七八九十"
+# A sub-heading inside a passage: "4.作用发挥强。", "（三）组织生活强。" — a number and a short title.
+_SUBHEADING = re.compile(r"^(?:(\d{1,2})[.、]|（([一二三四五六七八九十]+)）)(?P<title>[^。；，：]{2,20})。")
+_HEADING_NUMBER = re.compile(r"^(?:(\d{1,2})[.、]|（([一二三四五六七八九十]+)）|([一二三四五六七八九十]+)、)")
+MIN_OUTLINE = 3  # sub-headings that make a section's outline an answer to "有哪些"
 
 COVERAGE_NOTE = (
     "知识库收录：《关于“五化协同、大抓基层”的指导意见》（内组通字〔2020〕2号）、"
@@ -189,8 +194,8 @@ class Terms:
                    tuple(word for word, _, _ in terms),
                    tuple(noun for _, _, noun in terms))
 
-    def coverage(self, text: str, heading: str = "") -> float:
-        """IDF-weighted share of the terms found in `text` (folded); in `heading` only, half."""
+    def coverage(self, text: str, heading: str = "", heading_share: float = HEADING_SHARE) -> float:
+        """IDF-weighted share of the terms found in `text` (folded); in `heading` only, `heading_share`."""
         total = sum(self.weights)
         if not total:
             return 0.0
@@ -199,7 +204,7 @@ class Terms:
             if any(f in text for f in forms):
                 got += weight
             elif heading and any(f in heading for f in forms):
-                got += HEADING_SHARE * weight
+                got += heading_share * weight
         return got / total
 
     def missing(self, text: str, nouns_only: bool = False) -> list[str]:
@@ -242,8 +247,8 @@ class PartAnswer:
     documents: list[Document] = field(default_factory=list)
 
 
-def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str) -> float:
-    value = terms.coverage(_folded(unit.lead + unit.text), heading)
+def _unit_value(terms: Terms, kind: str | None, unit: Unit, heading: str, heading_share: float) -> float:
+    value = terms.coverage(_folded(unit.lead + unit.text), heading, heading_share)
     if kind == "list":  # the longer the series ("系统化谋划、制度化规范、…"), the likelier it is the list asked for
         value += TYPE_BONUS * min(1.0, unit.text.count("、") / LIST_SERIES)
     elif kind is not None and type_present(kind, unit.text):
@@ -266,7 +271,8 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
     seg = segment(doc.page_content)
     heading = _folded(doc.metadata["section"])
     titles = [_folded(item.title) for item in seg.items]  # "创新推进“融合党建”" heads its item's sentences
-    values = [_unit_value(terms, kind, u, heading + (titles[u.item] if u.item is not None else "")) for u in seg.units]
+    share = _heading_share(seg)
+    values = [_unit_value(terms, kind, u, heading + (titles[u.item] if u.item is not None else ""), share) for u in seg.units]
     if not seg.units:
         return [], "", 0.0
     best = max(range(len(values)), key=lambda i: (values[i], -i))
@@ -286,14 +292,85 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
         ranked = sorted((i for i in range(len(values)) if i != best), key=lambda i: (-values[i], i))
         more = MAX_LIST_UNITS - 1 if kind == "list" else 1
         chosen = [unit] + [seg.units[i] for i in ranked[:more] if values[i] > 0 and values[i] >= SECOND_UNIT_SHARE * values[best]]
+        chosen = _with_items_of_titles(seg, chosen)
     text = _folded("".join(u.lead + u.text for u in chosen))
-    return chosen, item_label(seg, chosen), terms.coverage(text, heading)
+    return chosen, item_label(seg, chosen), terms.coverage(text, heading, share)
+
+
+def _heading_share(seg: Segmented) -> float:
+    """A checklist (the passage is numbered items under its heading, as in 附件1 and 附件2): the heading
+    names what every item is about ("三、基层党（工）委主要职责"), so its words count in full."""
+    return 1.0 if seg.items and not seg.intro else HEADING_SHARE
+
+
+def _with_items_of_titles(seg: Segmented, chosen: list[Unit]) -> list[Unit]:
+    """A unit that only titles a short item ("1.组织评定。") says nothing by itself: quote its item whole."""
+    whole: list[Unit] = []
+    for unit in chosen:
+        item = seg.item_units(unit.item) if unit.item is not None else []
+        is_title = bool(item) and item[0] is unit and len(unit.text) <= TITLE_CHARS
+        if is_title and sum(len(u.text) for u in item) <= ITEM_WHOLE_CHARS:
+            whole += [u for u in item if u not in whole]
+        elif unit not in whole:
+            whole.append(unit)
+    return whole
 
 
 def _list_lead(seg: Segmented) -> list[Unit]:
     """The sentence that announces a list ("有以下情形之一的，…"), else the one right before it."""
     lead = [seg.units[i] for i in seg.intro if _LIST_LEAD.search(seg.units[i].text)]
     return lead[:1] or [seg.units[i] for i in seg.intro[-1:]]
+
+
+def _outline_quote(terms: Terms, documents: list[Document], generation) -> Quote | None:
+    """"总体标准有哪些？": when the heading of a retrieved passage's section (or of one above it) is what the
+    question names and its sub-headings are the items ("1.政治功能强 … 5.群众工作强"), the answer is that
+    outline. Of equal matches the best-ranked passage wins, then the broader section (the one named)."""
+    best: tuple[tuple[float, int, int], Quote] | None = None
+    for rank, doc in enumerate(documents):
+        path = doc.metadata["section"].split(" > ")
+        for depth in range(1, len(path) + 1):
+            section = " > ".join(path[:depth])
+            key = (terms.coverage(_folded(section)), -rank, -depth)
+            if key[0] < ANSWERED_COVERAGE or (best and key <= best[0]):
+                continue
+            headings = _outline(generation, doc.metadata["doc_id"], section)
+            if len(headings) >= MIN_OUTLINE:
+                units = [Unit(heading, n, n, n) for n, heading in enumerate(headings)]
+                outlined = Document(id=doc.id, page_content="\n".join(headings),
+                                    metadata={**doc.metadata, "section": section})
+                best = (key, Quote(outlined, units, "", key[0]))
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=256)
+def _outline(generation, doc_id: str, section: str) -> tuple[str, ...]:
+    """The numbered sub-headings of a section, in order: its sub-sections' headings and the short titled
+    items in its own text; empty unless they run 1, 2, 3… without a gap (a partial outline would mislead)."""
+    headings: list[str] = []
+    for passage in generation.passages:
+        if passage.doc_id != doc_id:
+            continue
+        if passage.section == section:
+            lines = chinese_punctuation(passage.text).split("\n")
+            headings += [f"{m.group(1) or '（' + m.group(2) + '）'}{'.' if m.group(1) else ''}{m['title']}"
+                         for m in map(_SUBHEADING.match, lines) if m]
+        elif passage.section.startswith(section + " > "):  # a sub-section, or one below it: its heading
+            child = chinese_punctuation(passage.section[len(section) + 3:].split(" > ")[0])
+            if child not in headings:
+                headings.append(child)
+    numbers = [_heading_number(h) for h in headings]
+    return tuple(headings) if numbers == list(range(1, len(numbers) + 1)) else ()
+
+
+def _heading_number(heading: str) -> int | None:
+    match = _HEADING_NUMBER.match(heading)
+    if not match:
+        return None
+    if match.group(1):
+        return int(match.group(1))
+    numeral = match.group(2) or match.group(3)
+    return _CHINESE_ORDINALS.index(numeral) + 1 if len(numeral) == 1 else None
 
 
 def _new_numbers(quote: Quote, others: list[Quote]) -> set[str]:
@@ -337,6 +414,12 @@ def answer_part(question: str, documents: list[Document], search, this_year: int
     # Of the passages nearly as good, the one with figures the first lacks ("2000元至3000元") is the one to add.
     close.sort(key=lambda quote: not _new_numbers(quote, quotes))
     quotes += close[:1]
+    outline = _outline_quote(terms, documents[:CANDIDATE_PASSAGES], search.generation) if kind == "list" else None
+    if outline and outline.coverage >= quotes[0].coverage:
+        # A sentence naming the same items in a series ("组织评定、党员评议、…") stays beside the outline.
+        series = (_has_type(kind, quotes[0].units) and quotes[0].coverage >= outline.coverage
+                  and quotes[0].doc.metadata["chunk_id"] != outline.doc.metadata["chunk_id"])
+        quotes = [outline] + quotes[:1] * series
     quoted_text = _folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     has_type = _has_type(kind, [u for q in quotes for u in q.units])

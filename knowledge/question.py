@@ -29,7 +29,7 @@ class Constraint:
 
 
 @lru_cache(maxsize=1)
-def _answer_types() -> list[tuple[str, str, tuple[str, ...], tuple[re.Pattern, ...]]]:
+def _answer_types() -> list[tuple[str, str, tuple[re.Pattern, ...], tuple[re.Pattern, ...]]]:
     return [(name, spec["label"], tuple(re.compile(p) for p in spec["asked"]), tuple(re.compile(p) for p in spec["present"]))
             for name, spec in vocabulary()["answer_types"].items()]
 

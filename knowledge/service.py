@@ -16,6 +16,7 @@ from pathlib import Path
 
 from knowledge.answer import Answer, Citation
 from knowledge.store import IngestReport, KnowledgeBase, ProgressFn
+from knowledge.text import keep_dictionary_cache_in
 from zhibu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class DocumentInfo:
 class QAService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        keep_dictionary_cache_in(settings.zhibu_home / "cache")
         self.kb = KnowledgeBase(settings.zhibu_home, settings.zhibu_chroma_host, settings.zhibu_chroma_port)
         self._opening = threading.Lock()  # one thread opens a new generation's search at a time
         self._search = None

@@ -22,11 +22,24 @@ def _stopwords() -> frozenset[str]:
     return frozenset(vocabulary()["stopwords"])
 
 
+_cache_folder: list[Path] = []
+
+
+def keep_dictionary_cache_in(folder: Path) -> None:
+    """Where jieba keeps its parsed dictionary: our own state folder rather than the shared /tmp, where a
+    file left by another user (or a cleaned /tmp) makes every cold start parse the dictionary again
+    (~1.5 s instead of ~0.6 s). Takes effect when jieba is first used."""
+    _cache_folder[:] = [folder]
+
+
 @lru_cache(maxsize=1)
 def _jieba():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    for folder in _cache_folder:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        jieba.dt.tmp_dir = str(folder)
     for term in vocabulary()["terms"]:
         jieba.add_word(term, freq=20000)
     for forms in vocabulary()["synonyms"].values():

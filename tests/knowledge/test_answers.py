@@ -86,6 +86,30 @@ def test_a_list_asked_for_is_quoted_whole(svc):
         assert item in text
 
 
+def test_a_list_whose_items_are_sub_headings_is_answered_with_the_outline(svc):
+    answer = svc.ask("咱们最强党支部的总体标准都有哪些？")
+    text = answer.answer
+    assert answer.status == "answered"
+    positions = [text.index(item) for item in ("政治功能强", "队伍建设强", "组织生活强", "作用发挥强", "群众工作强")]
+    assert positions == sorted(positions)  # whole and in the texts' order
+    fields = svc.ask("附件2包括哪些领域？").answer  # 七、 has only sub-sections of its own: still listed
+    assert all(field in fields for field in ("一、嘎查村党支部", "七、事业单位党支部", "十、离退休干部职工党支部"))
+    assert "指导思想" not in svc.ask("基本原则有哪些？").answer  # one sub-heading named: not its siblings
+    steps = ask_in_turn(svc, "今年的步骤任务分哪几步？", "第二步具体咋做？")
+    assert "摸清底数" in steps[0].answer and "锁定目标" in steps[0].answer
+    assert "调研摸底" in steps[1].answer  # "第二步" resolves to the sub-section under the second heading
+
+
+def test_a_checklist_item_is_found_by_the_body_its_heading_names(svc):
+    answer = svc.ask("基层党工委多长时间调度一次？")  # the texts write 党(工)委; the duty sits under its heading
+    assert answer.status == "answered" and "每月开展一次调度推进" in answer.answer
+
+
+def test_an_item_title_is_quoted_with_its_item(svc):
+    answer = svc.ask("组织评定这块，想评最强得是啥等次？")
+    assert fold_for_match("等次必须为“优秀”") in fold_for_match(answer.answer)  # nested marks shown as ‘’
+
+
 def test_a_quote_keeps_the_year_that_qualifies_it(svc):
     answer = svc.ask("村集体经济一年收入要超过多少？")
     assert "5万元" in answer.answer
