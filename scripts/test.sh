@@ -2,6 +2,17 @@
 # Sets up, then runs the data checks and the whole test suite. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# What only the tests need, from Debian's packages where we can install them (tests skip with a message
+# elsewhere); the runtime set-up below does not need them.
+# A CJK font, so the tests can generate a Chinese PDF (fpdf2) to check PDF ingest end to end.
+if ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null
+fi
+# Chromium and PostgreSQL for the staff console's browser and database tests (they skip where these are missing).
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+  && ! { dpkg -s chromium >/dev/null 2>&1 && dpkg -s postgresql >/dev/null 2>&1; }; then
+  apt-get update -qq && apt-get install -y -qq chromium postgresql >/dev/null
+fi
 bash scripts/setup.sh
 export ZHIBU_HOME="${ZHIBU_HOME:-$(mktemp -d)}"
 .venv/bin/zhibu rules check
