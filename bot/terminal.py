@@ -50,7 +50,8 @@ class TerminalChat:
         self.say("（正在查阅政策文件……）")
         yield
 
-    def event_for(self, line: str) -> Event:
+    def event_for(self, line: str) -> Event | None:
+        """What a typed line means; None (after saying so) for a letter that marks nothing on screen."""
         text = line.strip()
         if text in self._feedback_words:
             return Event(button=self._feedback_words[text])
@@ -59,6 +60,9 @@ class TerminalChat:
         letter = text.lower()
         if len(letter) == 1 and letter in _LETTERS[: len(self._actions)]:
             return Event(button=self._actions[_LETTERS.index(letter)].data)
+        if len(letter) == 1 and letter in _LETTERS:  # a stale or mistyped mark, not a question to look up
+            self.say(f"提示：没有“{text}”这个选项。请输入上面列出的字母或数字，或者直接输入问题。")
+            return None
         chosen = next((button for button in self._choices + self._actions if button.label == text), None)
         if chosen is not None:
             return Event(button=chosen.data)

@@ -96,3 +96,13 @@ async def test_terminal_enter_takes_the_default_year(settings):
     assert CheckState(chat.state).year == default_year(date.today())
     assert "第 1 题" in out.getvalue()
     assert chat.default_event() is None  # the question on screen has no default
+
+
+async def test_terminal_a_letter_that_marks_nothing_is_not_looked_up_as_a_question(settings):
+    out = io.StringIO()
+    chat = TerminalChat(Dialogue(Library(settings)), out, settings.zhibu_home)
+    await chat.turn(chat.event_for("党员评议优秀比例要达到多少？"))
+    assert "a) 查看原文 [1]" in out.getvalue() and "z)" not in out.getvalue()
+    assert chat.event_for("z") is None  # said so, and nothing goes to the knowledge base
+    assert out.getvalue().rstrip().endswith("提示：没有“z”这个选项。请输入上面列出的字母或数字，或者直接输入问题。")
+    assert chat.event_for("a") == Event(button=chat._actions[0].data)
