@@ -106,3 +106,12 @@ async def test_terminal_a_letter_that_marks_nothing_is_not_looked_up_as_a_questi
     assert chat.event_for("z") is None  # said so, and nothing goes to the knowledge base
     assert out.getvalue().rstrip().endswith("提示：没有“z”这个选项。请输入上面列出的字母或数字，或者直接输入问题。")
     assert chat.event_for("a") == Event(button=chat._actions[0].data)
+
+
+def test_review_lines_of_the_two_village_clean_record_questions_read_without_a_double_negative():
+    from bot.selfcheck import answer_lines
+
+    state = CheckState({"domain": "gacha_village", "year": 2023,
+                        "answers": {"facts.committee_clean": True, "facts.no_clan_or_gang_control": True}})
+    lines = answer_lines(state)
+    assert lines == ["1. “两委”干部没有刑事处罚、村霸、涉黑涉恶等问题", "2. 没有宗族派系干扰、黑恶势力把持等问题"]
