@@ -15,7 +15,7 @@ from bot.feedback import Feedback
 from bot.library import Library
 from bot.selfcheck import CheckState, default_year
 from bot.terminal import TerminalChat
-from evaluators import questions_for
+from evaluators import DOMAINS, questions_for
 from records.store import open_records
 from zhibu.settings import Settings
 
@@ -115,3 +115,15 @@ def test_review_lines_of_the_two_village_clean_record_questions_read_without_a_d
                         "answers": {"facts.committee_clean": True, "facts.no_clan_or_gang_control": True}})
     lines = answer_lines(state)
     assert lines == ["1. “两委”干部没有刑事处罚、村霸、涉黑涉恶等问题", "2. 没有宗族派系干扰、黑恶势力把持等问题"]
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_why_this_question_ends_its_sentence_and_has_no_doubled_marks(domain):
+    import re
+
+    from bot.selfcheck import why_text
+
+    for question in questions_for(domain, 2026):
+        text = why_text(question)
+        assert not re.search(r"[；，、：][”’]|[，；。：]{2}|。”。", text), text
+        assert text.endswith(("。", "。”")), text

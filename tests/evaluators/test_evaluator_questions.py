@@ -32,7 +32,7 @@ def test_every_profile_key_is_asked_with_its_clause(domain):
     assert asked == expected
     assert [q.key for q in questions][:2] == ["founded_on", "weak_and_lax"]  # common questions first
     for question in questions:
-        assert question.prompt and quoted(chinese_punctuation(question.citation["quote"])) in question.help
+        assert question.prompt and quoted(chinese_punctuation(question.citation["quote"]).rstrip("；，、：")) in question.help
         assert question.kind in {"bool", "int", "number", "ratio", "date", "enum", "multi"}
         assert bool(question.choices) == (question.kind in {"enum", "multi"})
         assert question.hint
