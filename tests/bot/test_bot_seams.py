@@ -127,3 +127,11 @@ def test_why_this_question_ends_its_sentence_and_has_no_doubled_marks(domain):
         text = why_text(question)
         assert not re.search(r"[；，、：][”’]|[，；。：]{2}|。”。", text), text
         assert text.endswith(("。", "。”")), text
+
+
+@pytest.mark.parametrize("question", ["十星级是啥意思", "四评是什么意思", "三务公开指的是啥"])
+async def test_asking_what_a_term_means_never_names_the_question_words_as_the_missing_rule(user, question):
+    await user.say(question)
+    assert "出处" in user.text
+    for filler in ("啥意思", "什么意思", "指的是", "指啥"):
+        assert f"“{filler}”" not in user.text, user.text
