@@ -23,5 +23,5 @@ def test_a_wrong_setting_is_named_in_chinese(tmp_path, variable, value, problem)
     result = run_zhibu("batch", str(table), home=tmp_path / "home", env={variable: value, "TELEGRAM_BOT_TOKEN": secret})
     message = result.stderr.strip()
     assert result.returncode == 2, message
-    assert message.startswith("配置有误：") and variable in message and problem in message, message
+    assert message.startswith("错误：配置有误") and variable in message and problem in message, message
     assert "Traceback" not in message and "validation error" not in message and secret not in message
