@@ -304,6 +304,10 @@ def _check_range(question: Question, value: Any, answers: dict[str, Any]) -> Non
     limit = answers.get(question.maximum_key) if question.maximum_key else None
     if limit is not None and value > limit:
         raise BadInput(f"{question.label}（{show(value)}）不能大于已填写的{show(limit)}。")
+    # …and a total changed later may not fall below a part already given (else the profile is refused with its keys).
+    parts = [answers[part] for part, whole in UPPER_BOUNDS.items() if whole == question.key and answers.get(part) is not None]
+    if parts and value < max(parts):
+        raise BadInput(f"{question.label}（{show(value)}）不能少于已填写的{show(max(parts))}。")
 
 
 def profile_from_answers(domain: str, year: int, answers: dict[str, object]) -> dict:

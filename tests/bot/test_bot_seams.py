@@ -135,3 +135,15 @@ async def test_asking_what_a_term_means_never_names_the_question_words_as_the_mi
     assert "出处" in user.text
     for filler in ("啥意思", "什么意思", "指的是", "指啥"):
         assert f"“{filler}”" not in user.text, user.text
+
+
+async def test_a_total_changed_below_its_part_is_refused_in_chinese_without_field_keys(user):
+    from core_driver import INTERNAL
+
+    await user.start("社区", "2023")
+    for answer in ("2015年6月1日", "否", "优秀", "100", "9"):
+        await user.say(answer)
+    await user.say("修改第4题")
+    await user.say("2")  # fewer reviewers than the 9 who rated 优秀
+    assert "参加评议党员总数（2人）不能少于已填写的9人。" in user.text and not INTERNAL.search(user.text), user.text
+    assert user.state["answers"]["members_reviewing"] == 100
