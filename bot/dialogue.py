@@ -32,7 +32,7 @@ from zhibu.text import chinese_punctuation
 Busy = Callable[[], AbstractAsyncContextManager]
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline button data
 _KEPT_SOURCES = 50
-_QUESTION_LIKE = re.compile(r"[?？]|吗|什么|怎么|怎样|如何|哪|为什么|为何|是否|能否|可否|可以|多少|请问|要求|规定|条件|标准")
+_QUESTION_LIKE = re.compile(r"[?？]|吗|什么|啥|怎么|咋|怎样|如何|哪|为什么|为何|是否|能否|可否|可以|多少|请问|要求|规定|条件|标准")
 REPORT_PIECE = 1500  # characters: a verdict longer than this goes out in several messages, cut between sections
 
 WELCOME = (
@@ -540,7 +540,7 @@ class Dialogue:
 
     async def _new(self, turn: Turn, args: list[str]) -> list[Reply]:
         turn.state.data.pop(LAST_EXCHANGE, None)
-        return [Reply("好的，开始新话题。请直接输入问题。")]
+        return [Reply("好的，开始新话题。请直接输入问题。")] + self._prompt(turn.state, "接着自检——\n")
 
     async def _source(self, turn: Turn, parts: list[str]) -> list[Reply]:
         passage = await self._library.passage("|".join(parts))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.events import Button, Reply
-from records.models import ANSWERED, DOWN, NOT_COVERED, REASONS, UP
+from records.models import DOWN, REASONS, UP
 from zhibu.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,12 +41,6 @@ class Origin:
     channel: str
     chat_id: int
     user_id: int
-
-
-def answer_status(answer: "Answer") -> str:
-    # The `answers` branch gives Answer a `status` ("answered" | "partial" | "not_covered");
-    # once merged this line becomes `return answer.status`.
-    return ANSWERED if answer.found else NOT_COVERED
 
 
 def wording_of(question: str) -> str:
@@ -92,7 +86,7 @@ class Feedback:
             return replies
         question_id = await self._store(lambda records: records.log_question(
             channel=origin.channel, chat_id=origin.chat_id, user_id=origin.user_id, question=question.strip(),
-            answer=answer.answer, status=answer_status(answer), cited=[c.chunk_id for c in answer.citations],
+            answer=answer.answer, status=answer.status, cited=[c.chunk_id for c in answer.citations],
             generation=self._generation(), wording=wording_of(question)))
         if question_id is None:
             return replies

@@ -325,7 +325,8 @@ def confirm_prompt(state: CheckState, action: str) -> Reply:
 
 def why_text(question) -> str:
     # `help` names the requirement and quotes the clause with its document and section.
-    return f"为什么问这个：\n{question.help}"
+    ending = "" if question.help.endswith(("。", "。”")) else "。"
+    return f"为什么问这个：\n{question.help}{ending}"
 
 
 def passed_text(evaluation) -> str:

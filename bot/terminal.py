@@ -50,7 +50,8 @@ class TerminalChat:
         self.say("（正在查阅政策文件……）")
         yield
 
-    def event_for(self, line: str) -> Event:
+    def event_for(self, line: str) -> Event | None:
+        """What a typed line means; None (after saying so) for a letter that marks nothing on screen."""
         text = line.strip()
         if text in self._feedback_words:
             return Event(button=self._feedback_words[text])
@@ -59,6 +60,9 @@ class TerminalChat:
         letter = text.lower()
         if len(letter) == 1 and letter in _LETTERS[: len(self._actions)]:
             return Event(button=self._actions[_LETTERS.index(letter)].data)
+        if len(letter) == 1 and letter in _LETTERS:  # a stale or mistyped mark, not a question to look up
+            self.say(f"提示：没有“{text}”这个选项。请输入上面列出的字母或数字，或者直接输入问题。")
+            return None
         chosen = next((button for button in self._choices + self._actions if button.label == text), None)
         if chosen is not None:
             return Event(button=chosen.data)
@@ -66,10 +70,14 @@ class TerminalChat:
             return Event(command=text.lower())
         return Event.from_text(text)
 
+    def default_event(self) -> Event | None:
+        """An empty line takes the choice on screen marked （默认）, as a terminal user expects; else nothing."""
+        default = next((button for button in self._choices if "（默认）" in button.label), None)
+        return Event(button=default.data) if default else None
+
     def show(self, replies: list[Reply]) -> None:
         choices: list[Button] = []
         actions: list[Button] = []
-        feedback: list[Button] = []
         for reply in replies:
             if reply.kind == "document":
                 self.say(f"{reply.text}\n已保存：{self._save(reply)}")
@@ -79,6 +87,7 @@ class TerminalChat:
                 self.say(rendered)
             if reply.buttons:
                 self._on_screen = set(reply.text.splitlines())
+            feedback: list[Button] = []
             for row in reply.buttons:
                 cells = []
                 for button in row:
@@ -91,9 +100,9 @@ class TerminalChat:
                     cells.append(mark if button.label == mark else f"{mark}) {button.label}")
                 if cells:
                     self.say("  " + "   ".join(cells))
-        if feedback:
-            self._feedback_words = terminal_choices(feedback)
-            self.say(terminal_hint(self._feedback_words))
+            if feedback:  # under the answer it rates, not under the self-check question that follows
+                self._feedback_words = terminal_choices(feedback)
+                self.say(terminal_hint(self._feedback_words))
         # A reply batch without buttons (e.g. an answer that found nothing) leaves the earlier choices in force.
         if choices or actions:
             self._choices, self._actions = choices, actions[: len(_LETTERS)]
@@ -136,6 +145,7 @@ def run_terminal_chat() -> None:
                 break
             if line.strip().lower() in QUIT_WORDS:
                 break
-            if line.strip():
-                runner.run(chat.turn(chat.event_for(line)))
+            event = chat.event_for(line) if line.strip() else chat.default_event()
+            if event is not None:
+                runner.run(chat.turn(event))
     chat.say("再见！")

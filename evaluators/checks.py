@@ -51,7 +51,7 @@ class Words:
         if isinstance(value, date):
             return chinese_date(value)
         if isinstance(value, (int, float)):
-            return plain_number(value) + self.units.get(key, "")
+            return with_unit(value, self.units.get(key, ""))
         return str(value)
 
 
@@ -62,6 +62,11 @@ def chinese_date(day: date) -> str:
 def plain_number(value: float) -> str:
     """80000.0 → '80,000'; 0.5 → '0.5'."""
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def with_unit(value: float, unit: str) -> str:
+    """A number with its unit: "30人", or an ordinal unit written as a pattern ("第{}名" → "第1名")."""
+    return unit.format(plain_number(value)) if "{}" in unit else plain_number(value) + unit
 
 
 def percent(share: float | Decimal) -> str:

@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from evaluators.checks import FAIL, Ratio, Threshold, chinese_date, percent, plain_number
+from evaluators.checks import FAIL, Ratio, Threshold, chinese_date, percent, with_unit
 from evaluators.engine import DOES_NOT_QUALIFY, evaluate
 from evaluators.profile import (
     DOMAINS,
@@ -90,7 +90,7 @@ class Question(NamedTuple):  # not a dataclass: cheaper to define at start-up
             return "、".join(labels.get(item, str(item)) for item in value) or "一项也没有"
         if self.kind == "enum":
             return labels.get(value, str(value))
-        return plain_number(value) + self.unit
+        return with_unit(value, self.unit)
 
 
 def questions_for(domain: str, year: int | None = None) -> list[Question]:
@@ -294,7 +294,7 @@ def _check_range(question: Question, value: Any, answers: dict[str, Any]) -> Non
         return
 
     def show(number: float) -> str:
-        return percent(number) if question.kind == "ratio" else plain_number(number) + question.unit
+        return percent(number) if question.kind == "ratio" else with_unit(number, question.unit)
 
     if question.minimum is not None and value < question.minimum:
         floor = "为负数" if question.minimum == 0 else f"小于{show(question.minimum)}"
@@ -304,6 +304,10 @@ def _check_range(question: Question, value: Any, answers: dict[str, Any]) -> Non
     limit = answers.get(question.maximum_key) if question.maximum_key else None
     if limit is not None and value > limit:
         raise BadInput(f"{question.label}（{show(value)}）不能大于已填写的{show(limit)}。")
+    # …and a total changed later may not fall below a part already given (else the profile is refused with its keys).
+    parts = [answers[part] for part, whole in UPPER_BOUNDS.items() if whole == question.key and answers.get(part) is not None]
+    if parts and value < max(parts):
+        raise BadInput(f"{question.label}（{show(value)}）不能少于已填写的{show(max(parts))}。")
 
 
 def profile_from_answers(domain: str, year: int, answers: dict[str, object]) -> dict:

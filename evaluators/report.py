@@ -20,7 +20,9 @@ def cite(citation: dict[str, str]) -> str:
     """《文件》（文号）章节：“原文”"""
     number = f"（{citation['doc_number']}）" if citation.get("doc_number") else ""
     section = chinese_punctuation(citation.get("section") or "")
-    quote = f"：{quoted(chinese_punctuation(citation['quote']))}" if citation.get("quote") else ""
+    # An excerpt cut at a list's ；/，keeps no dangling mark before the closing quote (no “…；”；).
+    excerpt = chinese_punctuation(citation.get("quote") or "").rstrip("；，、：;,")
+    quote = f"：{quoted(excerpt)}" if excerpt else ""
     return f"《{citation['document']}》{number}{section}{quote}"
 
 

@@ -54,7 +54,7 @@ def _comment(spec, ask, key: str) -> str:
         choices = "、".join(label for _, label in ask.choices)
         how = "可选" if ask.kind == "enum" else "已具备的各项，用顿号隔开，可选"
         return f"{spec.label}（{how}：{choices}）"
-    unit = f"，单位：{spec.unit}" if spec.unit else ""
+    unit = f"，单位：{spec.unit.replace('第{}', '')}" if spec.unit else ""  # an ordinal "第{}名" is counted in 名
     note = "；未实行量化积分管理的留空" if key == "points_score" else ""
     return f"{spec.label}（{_KIND_NOTES[ask.kind]}{unit}{note}）"
 

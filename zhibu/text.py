@@ -12,8 +12,8 @@ import re
 import unicodedata
 
 # A "." that ends a sentence: not a decimal point (digit on both sides), not a list number
-# ("1." opening a line or following a separator), not inside English or a web address.
-_LIST_NUMBER_DOT = re.compile(r"(?:(?<=^)|(?<=[\s:：;；,，、(（]))(\d{1,2})\.(?=[^\d\s])", re.MULTILINE)
+# ("1." opening a line or following a separator or a sentence's end), not inside English or a web address.
+_LIST_NUMBER_DOT = re.compile(r"(?:(?<=^)|(?<=[\s:：;；,，、(（.。]))(\d{1,2})\.(?=[^\d\s])", re.MULTILINE)
 _SAFE_DOT = "\u0000"  # list-number dots, hidden while the other dots are converted
 _PAIRS = {";": "；", "!": "！", "?": "？", "«": "《", "»": "》"}
 _DOUBLED = re.compile(r"[，。；：！？、]{2,}")

@@ -134,7 +134,7 @@ def test_terminal_self_check_with_everyday_answers_interruptions_and_a_change_af
             chat.sendline(GACHA_ANSWERS[question.key])
             chat.expect_exact("✔ 已记录：")
         chat.expect_exact("请核对您的回答")
-        chat.expect_exact("没有此类问题")
+        chat.expect_exact("“两委”干部没有刑事处罚、村霸、涉黑涉恶等问题")  # stands alone, no 无…：没有 label
         chat.expect_exact("> ")
         chat.sendline("确认")
         chat.expect_exact("符合评定条件（1项待确认）")

@@ -23,7 +23,7 @@ from tests.evaluators.evaluator_helpers import flat, passing_profile
 
 ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 NOTICE_TITLE = "关于做好2026年度“最强党支部”建设工作的通知"
-NEW_QUESTION = "北疆先锋平台书记多久要登录一次？"
+NEW_QUESTION = "北疆先锋平台书记多久要登录一次？"  # a frequency asked as people ask it (多久…一次)
 INCOME_CLAUSE = "嘎查村集体经济年经营性收入超过6万元"
 needs_dated_parameters = pytest.mark.skipif(
     importlib.util.find_spec("evaluators.parameters") is None,

@@ -181,3 +181,11 @@ def test_days_without_questions_show_as_zero_up_to_today():
     asked = [((today - timedelta(days=3)).isoformat(), 4), (today.isoformat(), 1)]
     assert [count for _, count in every_day(asked, 30)] == [4, 0, 0, 1]
     assert every_day([], 30) == []
+
+
+def test_a_partial_answer_on_the_documents_page_shows_the_sources_it_quotes(client):
+    signed_in(client)
+    page = client.get("/documents", params={"ask": "2026年的比例是多少"}).text  # targets stop at 2023: partial
+    answer = page[page.index('id="answer"'):]
+    assert "文件没有直接规定2026年的要求" in answer
+    assert '<ol class="sources">' in answer and "《" in answer.split('<ol class="sources">')[1]

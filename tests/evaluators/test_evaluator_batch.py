@@ -77,12 +77,12 @@ def test_xlsx_batch_and_report(tmp_path):
     assert total[:5] == ("合计", 3, 2, 1, 0) and None not in total[:7]  # every column of the totals row filled
     # 明细 names what failed (with the branch's own figure) and the fields in Chinese, not the requirement and keys
     assert [cell.value for cell in workbook["明细"][3]][4:7] == [
-        "暂不符合评定条件", "年度“十星级”评定获得7星，未达到8星以上", "年度“十星级”评定星数"]
+        "暂不符合评定条件", "年度“十星级”评定获得7颗星，未达到8星以上", "年度“十星级”评定星数"]
     assert workbook["有误的行"].cell(row=2, column=1).value == 4
     assert len(workbook["汇总"]._images) == 1
     text = render_summary(summary)
     assert "年度目标：2021年度目标30%以上；已达到" in text and "第4行" in text
-    assert "第2行 巴彦嘎查党支部：暂不符合评定条件（年度“十星级”评定获得7星，未达到8星以上）" in text
+    assert "第2行 巴彦嘎查党支部：暂不符合评定条件（年度“十星级”评定获得7颗星，未达到8星以上）" in text
 
 
 def test_blank_rows_keep_their_numbers(tmp_path):

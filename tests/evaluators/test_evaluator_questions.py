@@ -9,6 +9,7 @@ import pytest
 from evaluator_helpers import passing_profile
 
 from evaluators import DOMAINS, evaluate, parse_answer, profile_from_answers, questions_for, verdict_settled
+from evaluators.checks import FAIL
 from evaluators.profile import contract_fields
 from evaluators.rulebook import load_rulebook
 from zhibu.text import chinese_punctuation, quoted
@@ -31,7 +32,7 @@ def test_every_profile_key_is_asked_with_its_clause(domain):
     assert asked == expected
     assert [q.key for q in questions][:2] == ["founded_on", "weak_and_lax"]  # common questions first
     for question in questions:
-        assert question.prompt and quoted(chinese_punctuation(question.citation["quote"])) in question.help
+        assert question.prompt and quoted(chinese_punctuation(question.citation["quote"]).rstrip("；，、：")) in question.help
         assert question.kind in {"bool", "int", "number", "ratio", "date", "enum", "multi"}
         assert bool(question.choices) == (question.kind in {"enum", "multi"})
         assert question.hint
@@ -86,7 +87,7 @@ def test_parse_ratio(text, value):
         ("weak_and_lax", "也许吧", "请回答“是”“否”或“不确定”"),
         ("members_reviewing", "-3", "参加评议党员总数不能为负数"),
         ("members_reviewing", "2.5", "不是整数"),
-        ("facts.stars", "11", "不能大于10星"),
+        ("facts.stars", "11", "不能大于10颗星"),
         ("facts.collective_income_yuan", "很多", "不是有效的数字"),
         ("founded_on", "2015-13-01", "不是有效的日期。请写日期，如“2015年6月1日”"),
         ("org_rating", "特别好", "不是可选项"),
@@ -196,7 +197,7 @@ def _typed(question, value) -> str:
         return labels[value]
     if question.kind == "multi":
         return "、".join(labels[item] for item in value)
-    return f"{value}{question.unit}"
+    return question.unit.format(value) if "{}" in question.unit else f"{value}{question.unit}"
 
 
 @pytest.mark.parametrize("domain", list(DOMAINS))
@@ -318,5 +319,9 @@ def test_recorded_answers_read_in_chinese():
     questions = by_key("gacha_village")
     assert questions["founded_on"].show("2008-05-01") == "2008年5月1日"
     assert questions["facts.collective_income_yuan"].show(80000) == "80,000元"
-    assert questions["facts.stars"].show(9) == "9星" and questions["weak_and_lax"].show(None) == "不确定"
+    assert questions["facts.stars"].show(9) == "9颗星" and questions["weak_and_lax"].show(None) == "不确定"
     assert questions["weak_and_lax"].show(False) == "没有被列为软弱涣散党支部"
+    ranking = by_key("government_organ")["facts.internal_ranking"]
+    assert ranking.show(1) == "第1名"  # an ordinal, not "1名" (a head count)
+    failed = evaluate({"domain": "government_organ", "year": 2023, "facts": {"internal_ranking": 5}}).by_status(FAIL)
+    assert [result.reason for result in failed] == ["机关内部党支部年度考核排名第5名，未进入前三名。"]

@@ -62,7 +62,8 @@ def test_a_year_the_texts_do_not_cover_gives_a_qualifying_verdict_with_what_to_c
 
 def test_quotes_are_shown_with_chinese_punctuation():
     report = render_details(evaluate(passing_profile("gacha_village")))
-    assert "“1.嘎查村党组织在年度‘十星级’评定中获得8星以上，且必须获得班子坚强星、和谐稳定星、群众满意星；”" in report
+    assert "“1.嘎查村党组织在年度‘十星级’评定中获得8星以上，且必须获得班子坚强星、和谐稳定星、群众满意星”" in report
+    assert not re.search(r"[；，、：]”", report)  # an excerpt cut at a list's ；ends at the quote mark
     assert "附件2 一、嘎查村党支部" in report
     assert not re.search(r",(?!\d{3})|;|\(|\)", report)  # only thousands separators stay half-width
     assert "组建日期为2015年6月1日" in report  # dates in Chinese, not YYYY-MM-DD

@@ -51,7 +51,7 @@ def test_a_misspelt_fact_key_and_the_unread_contract_key_are_reported(rules_copy
 
 
 def test_an_unknown_template_variable_is_reported(rules_copy):
-    edit(rules_copy / "government_organ.yaml", "排名第{value}", "排名第{valeu}")
+    edit(rules_copy / "government_organ.yaml", "排名{value}", "排名{valeu}")
     problems, _ = check_rulebook(rules_copy)
     assert problems == ["government_organ.internal_ranking: fail 文字中有未知变量 ['valeu']"]
 

@@ -39,6 +39,7 @@ def ask_in_turn(svc, *questions: str):
     ("附件:1.清单 2.标准", "附件：1.清单 2.标准"),
     ("访问www.example.com 或 APP(v2.0)", "访问www.example.com 或 APP(v2.0)"),
     ("不少于1,000元,.", "不少于1,000元。"),
+    ("统筹研究确定.1.党支部被问责的;", "统筹研究确定。1.党支部被问责的；"),  # a list number right after a sentence
 ])
 def test_stored_text_is_shown_with_chinese_punctuation(stored, shown):
     assert chinese_punctuation(stored) == shown
