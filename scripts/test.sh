@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 if ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null
 fi
-# Chromium and PostgreSQL for the staff console's browser and database tests (they skip where these are missing).
+# Chromium and PostgreSQL for the staff console's browser and database tests, strace for the test that
+# readers never open the serving generation for writing (each skips where its tool is missing).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
-  && ! { dpkg -s chromium >/dev/null 2>&1 && dpkg -s postgresql >/dev/null 2>&1; }; then
-  apt-get update -qq && apt-get install -y -qq chromium postgresql >/dev/null
+  && ! { dpkg -s chromium >/dev/null 2>&1 && dpkg -s postgresql >/dev/null 2>&1 && dpkg -s strace >/dev/null 2>&1; }; then
+  apt-get update -qq && apt-get install -y -qq chromium postgresql strace >/dev/null
 fi
 bash scripts/setup.sh
 export ZHIBU_HOME="${ZHIBU_HOME:-$(mktemp -d)}"

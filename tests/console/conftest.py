@@ -65,7 +65,7 @@ def postgres_url():
     """postgresql+psycopg URL of a throw-away server (initdb in a temp dir, 127.0.0.1, a free port)."""
     binaries = _pg_bin()
     if binaries is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; scripts/setup.sh does it as root)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; scripts/test.sh does it as root)")
     owner = "postgres" if os.geteuid() == 0 else None  # the server refuses to run as root
     if owner and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser: cannot start PostgreSQL as another user")

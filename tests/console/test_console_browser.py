@@ -4,7 +4,6 @@ by uvicorn on 127.0.0.1 with a real knowledge base and records store."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,9 +24,6 @@ ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 NOTICE_TITLE = "关于做好2026年度“最强党支部”建设工作的通知"
 NEW_QUESTION = "北疆先锋平台书记多久要登录一次？"  # a frequency asked as people ask it (多久…一次)
 INCOME_CLAUSE = "嘎查村集体经济年经营性收入超过6万元"
-needs_dated_parameters = pytest.mark.skipif(
-    importlib.util.find_spec("evaluators.parameters") is None,
-    reason="the evaluator reads $ZHIBU_HOME/parameters.yaml only after branch `selfcheck` is merged")
 
 
 def notice_docx(folder: Path) -> Path:
@@ -154,7 +150,6 @@ def test_a_2026_target_needs_its_clause_in_the_knowledge_base(page, tmp_path, se
     assert [(t.year, t.value) for t in open_records(settings).targets()] == [(2026, 60000)]
 
 
-@needs_dated_parameters
 def test_a_2026_self_check_uses_the_target_entered_in_the_console(page, tmp_path, settings):
     log_in(page, ADMIN)
     upload(page, notice_docx(tmp_path))
