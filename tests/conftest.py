@@ -51,3 +51,13 @@ def keyword_kb_template(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("kb-template")
     get_qa_service(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")).documents()
     return home
+
+
+@pytest.fixture
+async def fake():
+    """The FAKE Telegram Bot API server on 127.0.0.1 (tests/bot/fake_telegram.py), for bot and console tests."""
+    from fake_telegram import FakeTelegram  # tests/bot is on sys.path for the tests that use it
+
+    server = await FakeTelegram().start()
+    yield server
+    await server.stop()

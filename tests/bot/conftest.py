@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot_harness import ADMIN_ID, RunningBot
-from fake_telegram import FakeTelegram
 from tests.conftest import private_copy
 from zhibu.settings import Settings, get_settings
 
@@ -16,13 +15,6 @@ from zhibu.settings import Settings, get_settings
 @pytest.fixture
 def home(tmp_path, keyword_kb_template) -> Path:
     return private_copy(keyword_kb_template, tmp_path)
-
-
-@pytest.fixture
-async def fake():
-    server = await FakeTelegram().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

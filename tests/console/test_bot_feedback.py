@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from bot_harness import ADMIN_ID, RunningBot
-from fake_telegram import FakeTelegram, buttons_of
+from fake_telegram import buttons_of
 
 from bot.dialogue import Dialogue
 from bot.events import Event
@@ -19,13 +19,6 @@ from knowledge.store import KnowledgeBase
 from records.store import now, open_records
 
 QUESTION = "党员评议优秀比例要达到多少？"
-
-
-@pytest.fixture
-async def fake():
-    server = await FakeTelegram().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
