@@ -272,6 +272,9 @@ def read_answer(question: Question, text: str, answers: dict[str, Any] | None = 
         return Reading(None, "不确定")
     if replies.is_word(word, "not_in_use") or (question.not_applicable and replies.mentions(word, "not_in_use")):
         return Reading(None, question.not_applicable or "不确定")
+    whole = (answers or {}).get(question.maximum_key) if question.maximum_key else None
+    if whole is not None and replies.is_word(word, "everyone"):  # 都是优秀: as many as the whole
+        return Reading(whole, f"全部，{_show(question, whole)}")
     try:
         reading = _READERS[question.kind](question, word)
     except Unclear:
@@ -301,14 +304,9 @@ def _read_bool(question: Question, word: str) -> Reading:
 
 
 def _read_count(question: Question, word: str) -> Reading:
-    if replies.is_word(word, "none_of"):
+    if replies.is_word(word, "none_of") or replies.meanings(word) == {"no"}:  # 没有失联的, 一个都没失联
         return Reading(0, _show(question, 0))
-    try:
-        amount = _amount(question, word)
-    except Unclear:
-        if replies.meanings(word) == {"no"}:  # 没有失联的, 一个都没有
-            return Reading(0, _show(question, 0))
-        raise
+    amount = _amount(question, word)
     low = amount.low
     if amount.kind in ("more", "under"):  # a count feeds a ratio or a minimum: ask for the figure itself
         noun = _NOUNS.get(question.unit, "数字")
@@ -344,7 +342,9 @@ def _approximate(question: Question, value: float, amount: replies.Amount, step:
         return Reading(_tidy(value + step), f"超过{show(value)}", confirm=True)
     if amount.kind == "under":  # 将近5万 → 不到5万元
         return Reading(_tidy(value - step), f"不到{show(value)}（按{show(_tidy(value - step))}记）", confirm=True)
-    return Reading(value, f"按{show(value)}记", confirm=True)  # about / a range (三四次): its lower end
+    if amount.kind == "range":  # 三四次 → 3到4次，按3次记: the lower end
+        return Reading(value, f"{show(value)}到{show(amount.high)}，按{show(value)}记", confirm=True)
+    return Reading(value, f"约{show(value)}，按{show(value)}记", confirm=True)  # 大概8万左右
 
 
 def _tidy(number: float) -> float | int:
@@ -353,7 +353,12 @@ def _tidy(number: float) -> float | int:
 
 
 def _show(question: Question, number: float) -> str:
-    return percent(number) if question.kind == "ratio" else with_unit(number, question.unit)
+    """A figure as said back: 30%, 3次, and whole 万 of yuan as people say them (超过5万元, not 50,000元)."""
+    if question.kind == "ratio":
+        return percent(number)
+    if question.unit == "元" and number >= 10_000 and number % 10_000 == 0:
+        return with_unit(number / 10_000, "万元")
+    return with_unit(number, question.unit)
 
 
 def _amount(question: Question, word: str) -> replies.Amount:

@@ -61,7 +61,7 @@ def vocabulary() -> Vocabulary:
     data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
     items = "(?P<items>.+?)"
     words = {name: frozenset(plain(str(word)) or str(word) for word in data[name])
-             for name in ("unsure", "not_in_use", "all_of", "none_of", "confirm", "accept", "reject")}
+             for name in ("unsure", "not_in_use", "all_of", "none_of", "everyone", "confirm", "accept", "reject")}
     words.update({name: frozenset(plain(str(word)) for word in values) for name, values in data["yes_no"].items()})
     contrasts = tuple(data["contrasts"])
     words["start"] = frozenset(plain(word) for word in data["start"]["words"])
@@ -267,7 +267,8 @@ def _label(item: str, labels: list[str], vocab: Vocabulary) -> str | None:
         return labels[int(item) - 1]
     if vocab.choice_words.get(item) in labels:
         return vocab.choice_words[item]
-    partial = [label for label in labels if item in label or label in item]
+    # 名册 → 党员名册, 有党旗 → 党旗; not a whole sentence that happens to name one ("书报也配齐了")
+    partial = [label for label in labels if item in label or (label in item and len(item) <= len(label) + 2)]
     return partial[0] if len(partial) == 1 else None
 
 
