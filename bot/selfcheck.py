@@ -15,7 +15,7 @@ from typing import Any
 from evaluators import DOMAINS, questions_for, resolve_domain
 from evaluators.checks import NOT_APPLICABLE, PASS
 from evaluators.profile import parse_number
-from evaluators.replies import is_word
+from evaluators.replies import dialogue_words, is_word
 
 from bot.events import Button, Reply
 
@@ -25,18 +25,12 @@ IN_CHECK = frozenset({DOMAIN, YEAR, QUESTION, SETTLED, REVIEW, CHANGE})
 FIRST_RATED_YEAR = 2020  # the 最强党支部 programme starts with the 2020 documents
 _BOOL_TOKENS = {"yes": "是", "no": "否", "unsure": "不确定"}
 
-# Everyday words, compared after `plain_words` (punctuation and spaces dropped).
-EXIT_WORDS = frozenset({"取消", "取消自检", "不想自检了", "不想自检", "不自检了", "退出自检", "结束自检", "停止自检",
-                        "不做了", "不查了", "不检查了"})
-BACK_WORDS = frozenset({"返回", "上一题", "返回上一题", "回到上一题", "上一步", "返回上一步", "退回"})
-YES_WORDS = frozenset({"确定", "确认", "是", "是的", "好", "好的", "对", "嗯", "可以", "行", "没问题", "确定放弃"})
-NO_WORDS = frozenset({"不", "不用", "否", "不是", "算了", "不要", "继续", "继续自检", "接着自检", "不了", "别"})
-MORE_WORDS = frozenset({"继续", "继续检查", "继续答题", "继续检查其余条件", "找全短板", "接着问", "继续吧"})
-RESULT_WORDS = frozenset({"直接看结果", "看结果", "查看结果", "结果", "出结果", "不用了"})
-CHANGE_WORDS = frozenset({"修改", "修改答案", "改答案", "更正", "改一下", "我要修改"})
-# Typed words that mean a command, in every phase ("/check" still works everywhere); the words that start
-# the self-check (自查, 自评, 重新开始, 我们支部能评最强党支部吗…) are in evaluators/data/replies.yaml.
-COMMAND_WORDS = {"帮助": "help", "使用说明": "help", "导出": "export", "导出自检档案": "export", "导出档案": "export"}
+# Everyday words for the steps of the dialogue (evaluators/data/replies.yaml, `dialogue:`), compared after
+# `plain_words` (punctuation and spaces dropped); the words that start the self-check are there too.
+EXIT_WORDS, BACK_WORDS, YES_WORDS, NO_WORDS, MORE_WORDS, RESULT_WORDS, CHANGE_WORDS = (
+    dialogue_words(step) for step in ("exit", "back", "yes", "no", "more", "result", "change"))
+# Typed words that mean a command, in every phase ("/check" still works everywhere).
+COMMAND_WORDS = {word: command for command in ("help", "export") for word in dialogue_words(command)}
 _CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
 _PLAIN = re.compile(r"[\s，,。.！!？?、；;：:~～…“”\"'（）()]+")

@@ -57,8 +57,13 @@ class Vocabulary(NamedTuple):
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    return yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data = _data()
     items = "(?P<items>.+?)"
     words = {name: frozenset(plain(str(word)) or str(word) for word in data[name])
              for name in ("unsure", "not_in_use", "all_of", "none_of", "everyone", "confirm", "accept", "reject")}
@@ -90,6 +95,11 @@ def vocabulary() -> Vocabulary:
 def plain(text: str) -> str:
     """A reply without spaces and punctuation, full-width forms folded, in lower case: what is compared."""
     return _PUNCTUATION.sub("", typed(str(text))).lower()
+
+
+def dialogue_words(step: str) -> frozenset[str]:
+    """The words that answer one step of the dialogue (exit, back, yes, no, more, result, change, help, export)."""
+    return frozenset(plain(word) for word in _data()["dialogue"][step])
 
 
 def is_word(text: str, category: str) -> bool:

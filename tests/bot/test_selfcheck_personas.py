@@ -75,7 +75,7 @@ def _means(value, recorded) -> bool:
     return low <= recorded <= high
 
 
-def _wanted(persona: dict, question_key: str, fact: str):
+def _wanted(persona: dict, fact: str):
     """The value the persona means for a question: its fact (each part of a split fact holds when the fact
     does), None when it does not know."""
     try:
@@ -116,7 +116,7 @@ async def _answer(play: Played, persona: dict, state: CheckState) -> None:
 
 
 async def _settle_offer(play: Played, persona: dict, state: CheckState, key: str, fact: str) -> None:
-    wanted = _wanted(persona, key, fact)
+    wanted = _wanted(persona, fact)
     options = state.offer["options"]
     if state.offer.get("confirm"):
         value, words = options[0]
@@ -165,11 +165,7 @@ async def _edit(play: Played, persona: dict, edit: dict) -> None:
     await _send(play, f"修改第{listed.index(edit['fact']) + 1}题")
     state = CheckState(play.user.state)
     assert state.phase == "question" and state.pending.partition("#")[0] == edit["fact"], play.user.text
-    await _send(play, edit["typed"])
-    if edit["fact"] in state.answers or state.offer:
-        echo = re.search(r"✔ 已记录：(.*)", play.user.text)
-        if echo:
-            play.echoed[edit["fact"]] = echo.group(1)
+    await _send(play, edit["typed"])  # then whatever it asks back (a figure said back, readings to pick)
     await _answer_all(play, persona)
 
 
@@ -212,7 +208,7 @@ async def test_persona_reaches_the_verdict_the_texts_give(persona, home):
     assert _outcome(play) == {"verdict": expect["verdict"], "failing": sorted(expect["failing"]),
                               "unknown": sorted(expect["unknown"])}, (persona["who"], play.user.state["answers"])
     # Every approximate figure was said back and agreed before it counted; everything else was echoed.
-    approximate = {fact for fact in persona["typed"] if _approximate(_wanted(persona, fact, fact))}
+    approximate = {fact for fact in persona["typed"] if _approximate(_wanted(persona, fact))}
     assert approximate <= set(play.said_back), (approximate, play.said_back)
     for fact in persona.get("confirm") or {}:
         assert fact in play.said_back or fact in play.echoed, (fact, play.echoed)
