@@ -205,7 +205,9 @@ class Dialogue:
             return self._offer(state, question, text, exc.options, message=str(exc))
         if reading.confirm:
             return self._offer(state, question, text, (reading,), confirm=True)
-        return self._after_answer(state, question, reading.value, note=reading.shown)
+        # 不适用 (没搞积分) is kept in its words for the review; 不确定 and exact answers read as recorded.
+        words = reading.shown if reading.value is None and reading.shown != question.show(None) else None
+        return self._after_answer(state, question, reading.value, note=reading.shown, words=words)
 
     def _offer(self, state: sc.CheckState, question, text: str, options: tuple[Reading, ...], *,
                confirm: bool = False, message: str = "") -> list[Reply]:

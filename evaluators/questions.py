@@ -36,6 +36,7 @@ from zhibu.errors import BadInput
 PART = "#"  # a split question's key: the fact's key, "#", the part's number (facts.mechanism_and_secretary#2)
 _MONTH_GIVEN = re.compile(r"月|\d[-/.]\d")
 _DAY_GIVEN = re.compile(r"[日号]|\d[-/.]\d{1,2}[-/.]\d")
+_FULL_WIDTH = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
 _TENTHS = re.compile(r"^([一二两三四五六七八九十\d])成")  # 三成 = 30%
 _NOUNS = {"人": "人数", "名": "人数", "次": "次数", "颗星": "星数"}  # what an exact count is called
 
@@ -294,12 +295,12 @@ def _read_bool(question: Question, word: str) -> Reading:
     options = (yes._replace(shown=f"是：{yes.shown}"), no._replace(shown=f"否：{no.shown}"), unsure)
     if "partly" in said:  # 基本上是: met, or only in part? The person says which.
         part = "只做到一部分" if question.good == question.yes_value else "否"
-        raise Unclear(f"“{word}”是指哪一种？", (options[0], no._replace(shown=f"{part}：{no.shown}"), unsure),
+        raise Unclear(f"“{_said(word)}”是指哪一种？", (options[0], no._replace(shown=f"{part}：{no.shown}"), unsure),
                       ask_now=True)
     if len(readings) == 1 and None not in readings:
         return readings.pop()
     if len(readings) > 1:  # its parts say different things: ask rather than guess
-        raise Unclear(f"“{word}”里既有肯定也有否定的说法，是指哪一种？", options, ask_now=True)
+        raise Unclear(f"“{_said(word)}”里既有肯定也有否定的说法，是指哪一种？", options, ask_now=True)
     raise Unclear(question.hint, options)
 
 
@@ -312,10 +313,10 @@ def _read_count(question: Question, word: str) -> Reading:
         noun = _NOUNS.get(question.unit, "数字")
         bound = f"至少{_show(question, low)}" if amount.kind == "more" else f"不到{_show(question, low)}"
         guess = low + 1 if amount.kind == "more" else low - 1
-        raise Unclear(f"“{word}”：请给出确切{noun}（{bound}）。",
+        raise Unclear(f"“{_said(word)}”：请给出确切{noun}（{bound}）。",
                       (Reading(int(guess), f"按{_show(question, guess)}记"), Reading(None, "不确定")))
     if not float(low).is_integer():
-        raise Unclear(f"“{word}”不是整数。{question.hint}")
+        raise Unclear(f"“{_said(word)}”不是整数。{question.hint}")
     return _approximate(question, int(low), amount)
 
 
@@ -352,6 +353,11 @@ def _tidy(number: float) -> float | int:
     return int(number) if float(number).is_integer() else number
 
 
+def _said(word: str) -> str:
+    """A reply quoted back with the Chinese punctuation it was typed with (typed() made it plain)."""
+    return word.translate(_FULL_WIDTH)
+
+
 def _show(question: Question, number: float) -> str:
     """A figure as said back: 30%, 3次, and whole 万 of yuan as people say them (超过5万元, not 50,000元)."""
     if question.kind == "ratio":
@@ -366,7 +372,7 @@ def _amount(question: Question, word: str) -> replies.Amount:
         return replies.read_amount(word)
     except ValueError:
         what = "比例" if question.kind == "ratio" else "数字"
-        raise Unclear(f"“{word}”不是有效的{what}。{question.hint}不清楚请答“不确定”。",
+        raise Unclear(f"“{_said(word)}”不是有效的{what}。{question.hint}不清楚请答“不确定”。",
                       (Reading(None, "不确定"),)) from None
 
 
@@ -375,7 +381,7 @@ def _read_date(question: Question, word: str) -> Reading:
     try:
         day = parse_date(word)
     except ValueError:
-        raise Unclear(f"“{word}”不是有效的日期。{question.hint}", (Reading(None, "不确定"),)) from None
+        raise Unclear(f"“{_said(word)}”不是有效的日期。{question.hint}", (Reading(None, "不确定"),)) from None
     if _DAY_GIVEN.search(word):
         return Reading(day, chinese_date(day))
     shown = f"{day.year}年{day.month}月" if _MONTH_GIVEN.search(word) else f"{day.year}年"
@@ -389,7 +395,7 @@ def _read_items(question: Question, word: str) -> Reading:
         clauses = [read for clause in re.split(r"[，,。；;]", word) if (read := replies.read_items(clause, list(labels)))]
         found = clauses[0] if len(clauses) == 1 else None
     if found is None:
-        raise Unclear(f"“{word}”中有不是选项的内容，请从以下选择：{_options(question)}。{question.hint}")
+        raise Unclear(f"“{_said(word)}”中有不是选项的内容，请从以下选择：{_options(question)}。{question.hint}")
     named, _ = found
     value = [labels[label] for label in named]
     missing = [label for label in labels if label not in named]
@@ -409,7 +415,7 @@ def _choice(question: Question, word: str) -> str:
     partial = [value for value, label in question.choices if word in label or label in word]
     if len(partial) == 1:  # 教师 → 教师党支部, 优秀等次 → 优秀
         return partial[0]
-    raise Unclear(f"“{word}”不是可选项，请从以下选择：{_options(question)}",
+    raise Unclear(f"“{_said(word)}”不是可选项，请从以下选择：{_options(question)}",
                   tuple(Reading(value, label) for value, label in question.choices))
 
 
