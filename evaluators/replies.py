@@ -121,18 +121,21 @@ def meanings(text: str) -> set[str]:
         turned = next((word for word in vocabulary().contrasts if clause.startswith(word)), None)
         if turned:
             clauses = [clause[len(turned):]] + clauses[number + 1:]
-    return {meaning for clause in clauses if clause and (meaning := _clause_meaning(clause)) != "neutral" and meaning}
+    asking = bool(_ASKING.search(str(text)))  # "有什么要求吗？" is a question to answer, not a 有
+    return {meaning for clause in clauses
+            if clause and (meaning := _clause_meaning(clause, whole_only=asking)) != "neutral" and meaning}
 
 
 _MEANINGS = ("unsure", "partly", "fine", "no", "yes", "neutral")
 _NEGATIONS = "不没未无"
+_ASKING = re.compile(r"[?？]|吗|什么|怎么|怎样|如何|哪|为什么|为何|能否|可否|是否")
 _LEADING_WORDS = "有没"
 
 
-def _clause_meaning(clause: str) -> str | None:
+def _clause_meaning(clause: str, whole_only: bool = False) -> str | None:
     words = vocabulary().words
     exact = next((name for name in _MEANINGS if clause in words[name]), None)
-    if exact:
+    if exact or whole_only:
         return exact
     found = [(len(word), -order, name) for order, name in enumerate(_MEANINGS) for word in words[name]
              if _said(word, clause, negatable=name in ("yes", "fine"))]

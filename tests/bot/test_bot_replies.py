@@ -159,3 +159,10 @@ async def test_对的_confirms_the_review_screen(user):
     assert state(user).phase == "review"
     await user.say("对的")
     assert state(user).phase == "done" and "结论" in user.text
+
+
+async def test_a_question_typed_at_a_yes_no_question_is_answered_not_taken_for_a_yes(home):
+    user = await reach(CoreUser(offline_dialogue(home, lambda: TODAY)), "嘎查村", "2021", "facts.three_affairs_public")
+    await user.say("有什么要求吗？")  # begins with 有, but asks
+    assert "facts.three_affairs_public" not in user.state["answers"]
+    assert "出处" in user.text and "接着自检" in user.text and state(user).pending == "facts.three_affairs_public"
