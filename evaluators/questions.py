@@ -300,7 +300,7 @@ def _read_bool(question: Question, word: str) -> Reading:
     if len(readings) == 1 and None not in readings:
         return readings.pop()
     if len(readings) > 1:  # its parts say different things: ask rather than guess
-        raise Unclear(f"“{_said(word)}”里既有肯定也有否定的说法，是指哪一种？", options, ask_now=True)
+        raise Unclear(f"“{_said(word)}”里有几种说法，是指哪一种？", options, ask_now=True)
     raise Unclear(question.hint, options)
 
 
