@@ -143,5 +143,6 @@ class Person:
         """Answer every question asked from `answers` (missing keys: 不确定 / 跳过) until a step
         that is not a question (the settled choice or the review) comes."""
         while (question := question_of(step, questions)) is not None:
-            step = await self.answer(step, question, answers.get(question.key))
+            # a part of a split fact ("…#2") holds when the fact does
+            step = await self.answer(step, question, answers.get(question.key, answers.get(question.fact)))
         return step
