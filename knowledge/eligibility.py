@@ -28,7 +28,10 @@ _NOT_A_COUNT = re.compile(r"^[年月日号届]")  # 2023年, 6月: dates, not th
 _HEDGED = re.compile(r"一般(?:不得|不能)")
 _THIS_YEAR_ONLY = re.compile(r"当年度|当年|本年度")
 _DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
-_CLAUSE_BREAK = re.compile(r"[，,。；;？?！!：:]")
+_CLAUSE_BREAK = re.compile(r"[，,。；;？?！!：:\s]|呢|吗")
+_PARTS = re.compile(r"[？?；;。]+|\s+(?=\S*?(?:能|可以|算|会))")  # "新成立的能评不 软弱涣散的能评不": two questions
+_TAIL = re.compile(r"(?:不|没有|没)$")  # "还能评最强不": the question's tail, not a negation
+FAILS, PASSES, ASKS = "fails", "passes", "asks"
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Match:
     topic: Topic
     phrase: str
     start: int
-    fails: bool  # the question describes the situation that fails the rule
+    state: str  # FAILS: the question describes the failing situation; PASSES: its opposite; ASKS: only names it
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +111,7 @@ def _negated(text: str, start: int, end: int) -> bool:
     """A negation in the phrase's clause ("没拿到班子坚强星", "三务公开没落实"), the question's own
     "能不能 / 会不会" aside."""
     left, right = _clause_bounds(text, start, end)
-    rest = _asks().sub("", text[left:start] + "|" + text[end:right])
+    rest = _TAIL.sub("", _asks().sub("", text[left:start] + "|" + text[end:right]))
     return bool(re.search(_data()["negations"], rest))
 
 
@@ -120,7 +123,9 @@ def _matches(text: str, domains: set[str]) -> list[Match]:
         for phrase, fails in topic.phrases:
             start = text.find(phrase)
             if start >= 0:
-                found.append(Match(topic, phrase, start, fails != _negated(text, start, start + len(phrase))))
+                negated = _negated(text, start, start + len(phrase))
+                state = (PASSES if negated else FAILS) if fails else (FAILS if negated else ASKS)
+                found.append(Match(topic, phrase, start, state))
     return found
 
 
@@ -146,15 +151,27 @@ def pre_answer(question: str, context) -> Answer | None:
     if not _asks().search(text):
         return None
     named = {domain for _, domain in domain_mentions(text)}
-    match = best_match(text, named or ({context.domain} if context.domain else set()))
-    if match is None:
+    domains = named or ({context.domain} if context.domain else set())
+    match = best_match(text, domains)
+    if match is None or _several_questions(question.strip(), domains):
         return None
     citation = rule_citation(match.topic)
     line = _rule_line(match, citation) if match.topic.answer else _criterion_line(text, match, citation, context.this_year)
     cited = _citation(citation, context.generation)
-    body = f"答：{line}\n依据：{cited.label}：{quoted(cited.text)}[1]"
+    body = f"答：{line}\n依据：{basis(cited)}：{quoted(cited.text)}[1]"
     return Answer(question=question, found=True, answer=body, citations=[cited], mode="rulebook", status=ANSWERED,
                   context={"question": question, "refs": []})
+
+
+def _several_questions(text: str, domains: set[str]) -> bool:
+    """Two parts naming different rules are two questions: the multi-part answer handles them."""
+    named = {m.topic.key for part in _PARTS.split(text) if part and (m := best_match(part, domains))}
+    return len(named) > 1
+
+
+def basis(citation: Citation) -> str:
+    """Where a clause stands, as the extractive answers say it: 工作指南·四、（三）关于负面情形 第1项."""
+    return f"{citation.short_title or '《' + citation.document + '》'}·{chinese_punctuation(citation.section)}"
 
 
 def _rule_line(match: Match, citation) -> str:
@@ -164,10 +181,11 @@ def _rule_line(match: Match, citation) -> str:
 def _criterion_line(text: str, match: Match, citation, year: int) -> str:
     domain, criterion, rules = criteria()[match.topic.key]
     fails = _judged_by_figure(text, match, criterion, year)
-    if fails is None:
-        fails = match.fails
-    if not fails:
-        where = f"按{_domain_label(domain)}的评定标准，" if domain else ""
+    state = match.state if fails is None else (FAILS if fails else PASSES)
+    where = f"按{_domain_label(domain)}的评定标准，" if domain else ""
+    if state == ASKS:
+        return f"要看：{where}须{criterion.requirement}，其他各项条件也都要符合。"
+    if state == PASSES:
         return f"要看：{where}这一条（{criterion.requirement}）不妨碍评定，其他各项条件也都要符合。"
     refusal = "一般不能" if _HEDGED.search(citation.quote) else "不能"
     line = f"{refusal}，如果{_failing_situation(criterion, rules)}" + (f"（{_domain_label(domain)}的评定标准）" if domain else "")
