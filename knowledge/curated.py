@@ -270,3 +270,27 @@ def parse_entries(text: str) -> list[dict]:
         entries.append({"question": item["question"], "answer": item["answer"], "wordings": wordings,
                         "clauses": [{key: str(c.get(key) or "") for key in ("doc_id", "section", "quote")} for c in clauses]})
     return entries
+
+
+# ---- `zhibu answers export | import` -----------------------------------------------------------
+def run_export(path: Path) -> None:
+    from zhibu.settings import get_settings
+
+    service = CuratedService(get_settings())
+    path.write_text(service.export_yaml(), encoding="utf-8")
+    print(f"已导出 {len(service.store.all())} 条标准答案到 {path}")
+
+
+def run_import(path: Path | None, *, starter: bool = False) -> None:
+    from zhibu.settings import get_settings
+
+    if (path is None) == (not starter):
+        raise BadInput("请给出一个 YAML 文件，或用 --starter 导入随程序提供的初始标准答案（二者选一）。")
+    source = STARTER if starter else path
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"无法读取 {source}：{type(error).__name__}。请给出 UTF-8 编码的 YAML 文件。") from None
+    service = CuratedService(get_settings())
+    count = service.import_yaml(text, by="命令行导入")
+    print(f"已导入 {count} 条标准答案（条款均已与知识库原文核对）。")
