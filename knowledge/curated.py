@@ -18,6 +18,7 @@ import json
 import math
 import os
 import tempfile
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,8 @@ import yaml
 from knowledge.answer import ANSWERED, Answer, Citation
 from knowledge.clauses import locate_clause
 from knowledge.eligibility import basis as place
-from knowledge.text import tokenize
+from knowledge.question import answer_type, domain_mentions, years_asked
+from knowledge.text import tokenize, vocabulary
 from zhibu.errors import BadInput
 from zhibu.text import chinese_punctuation, quoted
 
@@ -35,8 +37,8 @@ STARTER = Path(__file__).parent / "data" / "curated_starter.yaml"
 # Conservative on purpose: a wrong curated answer is worse than the ordinary one. Calibrated on the
 # starter set against every question of tests/data and the shared dev sets (docs/qa.md).
 KEYWORD_ALONE = 0.6  # share of words in common (Jaccard) that suffices by itself
-KEYWORD_WITH_DENSE = 0.35  # …or this much, with an e5 similarity of at least
-DENSE = 0.93
+KEYWORD_WITH_DENSE = 0.4  # …or this much, with an e5 similarity of at least
+DENSE = 0.95
 MAX_CLAUSES = 3
 REVIEWED = "（经审核）"
 
@@ -56,12 +58,24 @@ def _cosine(a: list[float], b: list[float]) -> float:
     return dot / norm if norm else 0.0
 
 
+@lru_cache(maxsize=4096)
+def _asks(text: str) -> tuple:
+    """What a wording asks besides its words: the kind of answer, the years, places, bodies and domains it names."""
+    vocab = vocabulary()
+    return (answer_type(text), frozenset(years_asked(text, date.today().year)),
+            frozenset(p for p in vocab["other_places"] if p in text), frozenset(b for b in vocab["body_suffixes"] if b in text),
+            frozenset(domain for _, domain in domain_mentions(text)))
+
+
 def similarity(question: str, entry: dict, query_vector=None) -> float:
-    """How close `question` is to the entry (0 when not close enough): the best of its texts."""
-    words = _words(question)
+    """How close `question` is to the entry (0 when not close enough): the best of its texts. A text that
+    shares most words but asks another thing ("山东那边…", "2024年…", 谁来评 / 什么时候评) never counts."""
+    words, asks = _words(question), _asks(question)
     vector = query_vector(question) if query_vector and entry.get("vectors") else None
     best = 0.0
     for index, text in enumerate([entry["question"], *entry["wordings"]]):
+        if _asks(text) != asks:
+            continue
         keyword = _jaccard(words, _words(text))
         dense = _cosine(vector, entry["vectors"][index]) if vector else 0.0
         if keyword >= KEYWORD_ALONE or (keyword >= KEYWORD_WITH_DENSE and dense >= DENSE):
