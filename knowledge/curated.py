@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.answer import ANSWERED, Answer, Citation
+from knowledge.preanswer import follow_up_context
 from knowledge.clauses import locate_clause
 from knowledge.eligibility import basis as place
 from knowledge.question import answer_type, domain_mentions, years_asked
@@ -110,7 +111,7 @@ def as_answer(question: str, entry: dict, generation, score: float) -> Answer:
     citations = [_citation(clause, generation, score) for clause in entry["clauses"]]
     basis = "\n".join(f"依据：{place(c)}：{quoted(c.text)}[{n}]" for n, c in enumerate(citations, start=1))
     return Answer(question=question, found=True, answer=f"答：{entry['answer']}{REVIEWED}\n{basis}", citations=citations,
-                  mode="curated", status=ANSWERED, context={"question": entry["question"], "refs": []})
+                  mode="curated", status=ANSWERED, context=follow_up_context(question, citations))
 
 
 def _citation(clause: dict, generation, score: float) -> Citation:

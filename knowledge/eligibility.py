@@ -18,6 +18,7 @@ import yaml
 
 from ingest.clean import normalize_for_match
 from knowledge.answer import ANSWERED, Answer, Citation
+from knowledge.preanswer import follow_up_context
 from knowledge.question import domain_mentions
 from zhibu.text import chinese_punctuation, quoted
 
@@ -160,7 +161,7 @@ def pre_answer(question: str, context) -> Answer | None:
     cited = _citation(citation, context.generation)
     body = f"答：{line}\n依据：{basis(cited)}：{quoted(cited.text)}[1]"
     return Answer(question=question, found=True, answer=body, citations=[cited], mode="rulebook", status=ANSWERED,
-                  context={"question": question, "refs": []})
+                  context=follow_up_context(question, [cited]))
 
 
 def _several_questions(text: str, domains: set[str]) -> bool:

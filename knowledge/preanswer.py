@@ -21,6 +21,13 @@ class PreAnswerContext:
     embedding_id: str = "none"
 
 
+def follow_up_context(question: str, citations) -> dict:
+    """What the next question may refer to (knowledge.conversation): this question, and the quoted passages
+    ("这个钱谁来出" is asked of them)."""
+    return {"topic": question, "question": question,
+            "refs": [[c.chunk_id, None, c.text] for c in citations if c.chunk_id]}
+
+
 def pre_answer(question: str, context: PreAnswerContext):
     """The first answer a pre-retrieval source gives (curated first, then the rulebook), else None."""
     from knowledge import curated, eligibility
