@@ -7,6 +7,8 @@ Used for the console's yearly targets and for curated answers.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ingest.clean import normalize_for_match
 from knowledge.store import Generation
 from zhibu.errors import BadInput
@@ -38,3 +40,17 @@ def locate_clause(generation: Generation | None, doc_id: str, quote: str, then: 
         raise BadInput(f"在《{meta['title']}》中找不到这段原文，请逐字复制文件中的条款（标点、数字须一致）：“{quote.strip()[:60]}”")
     return {"doc_id": doc_id, "document": meta["title"], "doc_number": meta.get("doc_number", ""),
             "version": meta.get("version", "")}
+
+
+@lru_cache(maxsize=2)
+def _normalized(generation: Generation) -> tuple[tuple[object, str], ...]:
+    """Every passage with its text as compared (once per generation: answers cite clauses often)."""
+    return tuple((p, normalize_for_match(p.text)) for p in generation.passages)
+
+
+def passage_holding(generation: Generation | None, doc_id: str, quote: str):
+    """The passage of document `doc_id` that holds `quote` whole, or None (a quote across two passages)."""
+    if generation is None:
+        return None
+    wanted = normalize_for_match(quote)
+    return next((p for p, text in _normalized(generation) if p.doc_id == doc_id and wanted in text), None)

@@ -26,7 +26,7 @@ import yaml
 
 from knowledge.answer import ANSWERED, Answer, Citation
 from knowledge.preanswer import follow_up_context
-from knowledge.clauses import locate_clause
+from knowledge.clauses import locate_clause, passage_holding
 from knowledge.eligibility import basis as place
 from knowledge.question import answer_type, domain_mentions, years_asked
 from knowledge.text import tokenize, vocabulary
@@ -45,6 +45,7 @@ REVIEWED = "（经审核）"
 
 
 # ---- matching --------------------------------------------------------------------------------
+@lru_cache(maxsize=4096)  # the entries' wordings are compared with every question
 def _words(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
@@ -115,11 +116,7 @@ def as_answer(question: str, entry: dict, generation, score: float) -> Answer:
 
 
 def _citation(clause: dict, generation, score: float) -> Citation:
-    from ingest.clean import normalize_for_match
-
-    wanted = normalize_for_match(clause["quote"])
-    passage = next((p for p in (generation.passages if generation else ()) if p.doc_id == clause["doc_id"]
-                    and wanted in normalize_for_match(p.text)), None)
+    passage = passage_holding(generation, clause["doc_id"], clause["quote"])
     return Citation(clause["document"], clause.get("doc_number", ""), clause["section"],
                     chinese_punctuation(clause["quote"].strip()), round(score, 6),
                     passage.chunk_id if passage else "", passage.short_title if passage else "")

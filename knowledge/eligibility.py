@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from ingest.clean import normalize_for_match
 from knowledge.answer import ANSWERED, Answer, Citation
+from knowledge.clauses import passage_holding
 from knowledge.preanswer import follow_up_context
 from knowledge.question import domain_mentions
 from zhibu.text import chinese_punctuation, quoted
@@ -266,8 +266,6 @@ def _domain_label(domain: str) -> str:
 
 def _citation(citation, generation) -> Citation:
     """The rulebook clause as an answer's citation, with the passage holding it when the knowledge base has it."""
-    wanted = normalize_for_match(citation.quote)
-    passage = next((p for p in (generation.passages if generation else ()) if p.doc_id == citation.doc_id
-                    and wanted in normalize_for_match(p.text)), None)
+    passage = passage_holding(generation, citation.doc_id, citation.quote)
     return Citation(citation.document, citation.doc_number, citation.section, chinese_punctuation(citation.quote), 1.0,
                     passage.chunk_id if passage else "", passage.short_title if passage else "")
