@@ -15,12 +15,10 @@ from pathlib import Path
 import yaml
 
 from bot.admin import safe_filename
-from ingest.clean import normalize_for_match
+from knowledge import clauses
 from knowledge.store import Generation, KnowledgeBase
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
-
-MIN_QUOTE_CHARS = 8  # a clause must say something: a few characters are found anywhere
 
 
 def service(settings: Settings):
@@ -69,27 +67,11 @@ def generations(settings: Settings) -> list[GenerationInfo]:
     return infos
 
 
-def document_text(settings: Settings, doc_id: str) -> str | None:
-    generation = active_generation(settings)
-    if generation is None or doc_id not in generation.documents:
-        return None
-    return "".join(p.text for p in sorted((p for p in generation.passages if p.doc_id == doc_id), key=lambda p: p.ordinal))
-
-
 def check_clause(settings: Settings, doc_id: str, quote: str) -> dict[str, str]:
-    """The citation of `quote` in document `doc_id` of the knowledge base; BadInput when it is not there.
-
-    The comparison is `zhibu rules check`'s: both sides through `normalize_for_match`."""
-    generation = active_generation(settings)
-    meta = generation.documents.get(doc_id) if generation else None
-    if meta is None:
-        raise BadInput("知识库中没有这份文件：请先在“文档”页上传依据文件，再录入数值。")
-    wanted = normalize_for_match(quote)
-    if len(wanted) < MIN_QUOTE_CHARS:
-        raise BadInput(f"请摘录依据条款的原文（至少 {MIN_QUOTE_CHARS} 个字）。")
-    if wanted not in normalize_for_match(document_text(settings, doc_id) or ""):
-        raise BadInput(f"在《{meta['title']}》中找不到这段原文，请逐字复制文件中的条款（标点、数字须一致）。")
-    return {"doc_id": doc_id, "document": meta["title"], "doc_number": meta.get("doc_number", "")}
+    """The citation of `quote` in document `doc_id` of the knowledge base; BadInput when it is not there
+    (compared as `zhibu rules check` compares, see knowledge.clauses)."""
+    found = clauses.locate_clause(active_generation(settings), doc_id, quote, "录入数值")
+    return {key: found[key] for key in ("doc_id", "document", "doc_number")}
 
 
 def write_upload(folder: Path, name: str | None, content: bytes, meta: dict[str, str], max_bytes: int) -> Path:
