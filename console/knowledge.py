@@ -18,12 +18,13 @@ from pathlib import Path
 import yaml
 
 from bot.admin import safe_filename
-from zhibu.text import fold_for_match
 from knowledge.store import Generation, KnowledgeBase
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
+from zhibu.text import fold_for_match
 
 MIN_QUOTE_CHARS = 8  # a clause must say something: a few characters are found anywhere
+WARM_QUESTION = "最强党支部多长时间评定一次？"  # asked once at start: the search, model and dictionaries load before staff ask
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +34,10 @@ class Readiness:
     def __init__(self) -> None:
         self._ready = threading.Event()
         self.failed = False
+        self.progress: tuple[int, int] | None = None  # passages indexed so far, of how many (first build)
+
+    def set_ready(self) -> None:
+        self._ready.set()
 
     @property
     def ready(self) -> bool:
@@ -43,21 +48,31 @@ class Readiness:
             return {"ready": False, "message": "知识库建立失败，请查看管理台日志后重新启动。"}
         if self.ready:
             return {"ready": True, "message": "知识库已就绪，可以试问了。"}
-        return {"ready": False, "message": "正在建立知识库…（第一次启动需要几分钟，完成后即可试问）"}
+        done = f"已处理 {self.progress[0]}/{self.progress[1]} 段，" if self.progress else ""
+        return {"ready": False, "message": f"正在建立知识库…（{done}第一次启动需要几分钟，完成后即可试问）"}
 
 
 def warm_up(settings: Settings, readiness: Readiness) -> None:
     """Open the knowledge base at start (building the shipped corpus on an empty home), so the first
     question does not wait for it; progress goes to the log."""
     started = time.monotonic()
-    log.info("knowledge base: opening %s (the first start builds the shipped documents, a few minutes)", settings.kb_dir)
+    empty = KnowledgeBase(settings.zhibu_home).active_name() is None
+    log.info("knowledge base: %s %s", "building the shipped documents (a few minutes) in" if empty else "opening",
+             settings.kb_dir)
+
+    def embedded(done: int, total: int) -> None:
+        log.info("knowledge base: %d of %d passages indexed", done, total)
+        readiness.progress = (done, total)
+
     try:
-        service(settings).documents()
+        if empty:
+            service(settings).reload(progress=embedded)
+        service(settings).ask(WARM_QUESTION)
     except Exception:
         readiness.failed = True
         log.exception("knowledge base: could not be opened")
         return
-    readiness._ready.set()
+    readiness.set_ready()
     log.info("knowledge base: ready after %.1f s", time.monotonic() - started)
 
 
