@@ -28,6 +28,7 @@ from console.auth import FLASH_COOKIE, LoginRequired, Staff
 from records.privacy import secret_file
 from records.store import open_records
 from zhibu.settings import Settings
+from zhibu.text import chinese_punctuation
 
 HERE = Path(__file__).parent
 NAV = (("/questions", "待处理问题"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="支部 Zhibu 管理台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local"] = lambda moment: local_time(moment, settings)
+    templates.env.filters["zh"] = chinese_punctuation  # titles and passages are stored with half-width marks
     app.state.settings = settings
     app.state.records = records
     app.state.signer = URLSafeTimedSerializer(secret_file(settings.zhibu_home / "records" / "console_secret").decode(),

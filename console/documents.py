@@ -21,6 +21,7 @@ from console.targets import export_staff_file, without_basis
 from knowledge.store import KnowledgeBase
 from records.models import Target
 from zhibu.errors import BadInput
+from zhibu.text import chinese_punctuation
 
 router = APIRouter()
 ACTIONS = {"upload": "上传", "remove": "删除", "rollback": "回滚"}
@@ -50,7 +51,7 @@ def _local(stamp: str, request: Request) -> str:
 def _version_notes(request: Request, versions: list[knowledge.GenerationInfo]) -> dict[str, str]:
     """generation → what made it, in words: “管理员甲 上传《…》”; the oldest known one is the shipped set."""
     changes = {change.generation: change for change in records_of(request).kb_changes(200) if change.generation}
-    titles = {doc_id: title for version in versions for doc_id, title in version.titles.items()}
+    titles = {doc_id: chinese_punctuation(title) for version in versions for doc_id, title in version.titles.items()}
     notes = {}
     for version in versions:
         change = changes.get(version.name)
@@ -97,6 +98,7 @@ async def _change(request: Request, staff: Staff, action: str, detail: str, work
     actor = f"console:{staff.user.name}"
     settings = request.app.state.settings
     records = records_of(request)
+    before = await asyncio.to_thread(_titles, settings)
     try:
         async with request.app.state.writing:
             outcome = await asyncio.to_thread(work)
@@ -107,15 +109,30 @@ async def _change(request: Request, staff: Staff, action: str, detail: str, work
         audit.record(actor, action, "failed", f"{detail} {type(error).__name__}".strip())
         raise
     audit.record(actor, action, "ok", detail)
-    await asyncio.to_thread(export_staff_file, records, settings)
-    lost = len(await asyncio.to_thread(without_basis, settings, records.targets()))
+    targets = records.targets()
+    if targets:  # their basis may have changed with the documents
+        await asyncio.to_thread(export_staff_file, records, settings)
+    lost = len(await asyncio.to_thread(without_basis, settings, targets))
     note = f"{lost} 个年度目标没有了依据，已标为“待确认”，暂不生效（见“年度目标”页）。" if lost else ""
     if action == "rollback":
         records.record_kb_change(staff.user.name, action, [], outcome)
         return redirect(request, "/documents", f"已回滚到上一版本。{note}")
     changed = outcome.added + outcome.replaced + outcome.removed
     records.record_kb_change(staff.user.name, action, changed, outcome.generation)
-    return redirect(request, "/documents", f"{outcome}{note}")
+    titles = before | await asyncio.to_thread(_titles, settings)
+    return redirect(request, "/documents", f"{_told(outcome, titles)}{note}")
+
+
+def _titles(settings) -> dict[str, str]:
+    generation = knowledge.active_generation(settings)
+    return {doc_id: chinese_punctuation(meta["title"]) for doc_id, meta in generation.documents.items()} if generation else {}
+
+
+def _told(outcome, titles: dict[str, str]) -> str:
+    """What a change did, by title: “知识库已更新：新增 1 篇《…》。”"""
+    parts = [f"{label} {len(ids)} 篇" + "".join(f"《{titles.get(doc_id, '未命名文件')}》" for doc_id in ids)
+             for label, ids in (("新增", outcome.added), ("替换", outcome.replaced), ("删除", outcome.removed)) if ids]
+    return f"知识库已更新：{'；'.join(parts)}。" if parts else "知识库无变化：上传的文件与已有的相同。"
 
 
 def _ask_first(request: Request, staff: Staff, action: str, question: str, targets: list[Target],

@@ -20,6 +20,7 @@ import yaml
 from evaluators.profile import DOMAINS, IDENTITY_KEYS, ask_as, contract_fields
 from evaluators.rulebook import load_rulebook
 from ingest.clean import normalize_chars
+from zhibu.text import chinese_punctuation
 
 IDENTITY_LABELS = {"domain": "所处领域", "year": "评定年度", "name": "党支部名称"}
 EXAMPLE_NAME = "示例党支部（此行为示例，填写时请删除）"
@@ -73,7 +74,7 @@ def _column_fields(spec, ask, citation) -> dict[str, Any]:
     kind = ask.kind if ask else "text"
     unit = spec.unit.replace("第{}", "") if spec.unit else ("%" if kind == "ratio" else "")
     choices = ("是", "否") if kind == "bool" else tuple(label for _, label in ask.choices) if ask else ()
-    clause = f"《{citation.document}》{citation.section}" if citation else ""
+    clause = chinese_punctuation(f"《{citation.document}》{citation.section}") if citation else ""
     return {"label": spec.label, "unit": unit, "kind": kind, "choices": choices, "domains": [], "clause": clause}
 
 

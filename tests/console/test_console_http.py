@@ -128,11 +128,11 @@ def test_an_upload_can_replace_a_document_chosen_by_staff(client, tmp_path):
     added = client.post("/documents/upload", data={"csrf_token": csrf, "title": "关于数字党建的通知"},
                         files={"file": ("数字党建.txt", first, "text/plain")})
     assert "新增 1 篇" in added.text
-    doc_id = next(code for code in re.findall(r"<td><code>([^<]+)</code></td>", added.text) if code not in SHIPPED)
+    doc_id = next(code for code in re.findall(r'name="doc_id" value="([^"]+)"', added.text) if code not in SHIPPED)
     second = "关于数字党建的通知（修订）\n一、总体要求\n党支部每两周至少开展一次线上主题党日活动。\n".encode()
     replaced = client.post("/documents/upload", data={"csrf_token": csrf, "replace": doc_id},
                            files={"file": ("修订稿.txt", second, "text/plain")})
-    assert "替换 1 篇" in replaced.text and "新增 0 篇" in replaced.text
+    assert "知识库已更新：替换 1 篇《关于数字党建的通知（修订）》" in replaced.text and "新增" not in replaced.text
     answer = client.get("/documents", params={"ask": "线上主题党日多久开展一次？"}).text
     assert "每两周" in answer
 
