@@ -13,6 +13,17 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // The chosen file's name beside the Chinese 选择文件 (the browser's own words may be English).
+  document.querySelectorAll(".file-pick input[type=file]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      input.parentNode.querySelector(".file-name").textContent = input.files.length ? input.files[0].name : "尚未选择";
+    });
+  });
+
+  // An error or a question about the form below is where the eye goes first.
+  var alert = document.querySelector("main section [role=alert]");
+  if (alert) { alert.scrollIntoView({block: "center"}); }
+
   // A form that changes something asks first (data-confirm holds the question, in Chinese).
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
