@@ -167,8 +167,9 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
         try:
             evaluation = evaluate(nest(cells))
         except ProfileError as error:
+            fields, message = _staff_problems(cells, error)
             outcomes.append({"row": number, "sheet_row": number + 1, "name": str(cells.get("name") or ""),
-                             "message": _staff_problems(cells, error)})
+                             "message": message, "fields": fields})
             continue
         failed = evaluation.by_status(FAIL)
         labels = evaluation.label
@@ -198,15 +199,16 @@ _CHOICE_KEY = re.compile(r"[a-z_]+（([^（）]+)）")  # "gacha_village（嘎�
 _SHORT_QUOTE = re.compile(r"收到 '([^']*)'")
 
 
-def _staff_problems(cells: dict[str, Any], error: ProfileError) -> str:
-    """Each problem of a bad row as “label：problem”; the key stays out (staff fill Chinese columns)."""
+def _staff_problems(cells: dict[str, Any], error: ProfileError) -> tuple[list[str], str]:
+    """(the keys at fault, each problem as “label：problem”): staff read labels, a program the keys."""
     try:
         validate_profile(nest(cells))
     except InvalidProfile as invalid:
+        fields = [key for key, _ in invalid.problems if key]
         lines = [f"{label_of(key)}：{text}" if key else text for key, text in invalid.problems]
     else:
-        lines = error.problems  # a problem found after validation (a yearly standard for another domain)
-    return "；".join(_SHORT_QUOTE.sub(r"收到“\1”", _CHOICE_KEY.sub(r"\1", line)) for line in lines)
+        fields, lines = [], error.problems  # a problem found after validation (a yearly standard for another domain)
+    return fields, "；".join(_SHORT_QUOTE.sub(r"收到“\1”", _CHOICE_KEY.sub(r"\1", line)) for line in lines)
 
 
 def _confirm_note(parameter) -> str:
@@ -259,8 +261,8 @@ def render_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-REPORT_WIDTHS = {"汇总": (20, 10, 10, 10, 10, 10, 10), "明细": (8, 26, 18, 8, 22, 60, 30, 30, 40),
-                 "有误的行": (8, 26, 80)}
+REPORT_WIDTHS = {"汇总": (20, 10, 10, 10, 10, 10, 10), "明细": (10, 26, 18, 8, 22, 60, 30, 30, 40),
+                 "有误的行": (10, 26, 80)}
 
 
 def write_report(summary: dict[str, Any], out: Path) -> Path:
@@ -289,13 +291,13 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
     sheet.append(["年度目标说明", summary["target_note"]])
     sheet.add_image(Image(str(chart)), "I2")
     details = workbook.create_sheet("明细")
-    details.append(["行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
+    details.append(["表格行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
     for row in summary["rows"]:
         details.append([row["sheet_row"], row["name"], DOMAINS[row["domain"]], row["year"], row["verdict_label"],
                         row["reason"], "、".join(row["failing_labels"]), "、".join(row["missing_labels"]),
                         "；".join(row["to_confirm"])])
     errors = workbook.create_sheet("有误的行")
-    errors.append(["行号", "党支部", "问题"])
+    errors.append(["表格行号", "党支部", "问题"])
     for error in summary["errors"]:
         errors.append([error["sheet_row"], error["name"], error["message"]])
     for each in workbook.worksheets:
