@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,7 +23,6 @@ from zhibu.settings import Settings
 from zhibu.text import fold_for_match
 
 MIN_QUOTE_CHARS = 8  # a clause must say something: a few characters are found anywhere
-WARM_QUESTION = "最强党支部多长时间评定一次？"  # asked once at start: the search, model and dictionaries load before staff ask
 log = logging.getLogger(__name__)
 
 
@@ -53,27 +51,16 @@ class Readiness:
 
 
 def warm_up(settings: Settings, readiness: Readiness) -> None:
-    """Open the knowledge base at start (building the shipped corpus on an empty home), so the first
-    question does not wait for it; progress goes to the log."""
-    started = time.monotonic()
-    empty = KnowledgeBase(settings.zhibu_home).active_name() is None
-    log.info("knowledge base: %s %s", "building the shipped documents (a few minutes) in" if empty else "opening",
-             settings.kb_dir)
-
-    def embedded(done: int, total: int) -> None:
-        log.info("knowledge base: %d of %d passages indexed", done, total)
-        readiness.progress = (done, total)
+    """The knowledge base built or opened at start (`knowledge.warm`), its progress kept for the pages."""
+    from knowledge.warm import warm_up as open_knowledge_base
 
     try:
-        if empty:
-            service(settings).reload(progress=embedded)
-        service(settings).ask(WARM_QUESTION)
+        open_knowledge_base(settings, on_progress=lambda done, total: setattr(readiness, "progress", (done, total)))
     except Exception:
         readiness.failed = True
         log.exception("knowledge base: could not be opened")
         return
     readiness.set_ready()
-    log.info("knowledge base: ready after %.1f s", time.monotonic() - started)
 
 
 def service(settings: Settings):

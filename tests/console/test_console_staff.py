@@ -235,3 +235,20 @@ def test_the_login_stats_and_error_pages_fit_and_pass_the_checks(sized):
     check_page(page, size, "stats")
     page.goto("/no-such-page")
     check_page(page, size, "error")
+
+
+def test_a_filled_target_form_survives_a_logout_in_another_tab(page):
+    log_in(page, ADMIN)
+    page.goto("/targets")
+    page.fill("#f-value", "6万")
+    page.fill("#f-section", "二、集体经济")
+    page.fill("#f-quote", INCOME_CLAUSE)
+    other = page.context.new_page()
+    other.goto("/questions")
+    other.click("text=退出登录")
+    page.click("#add-target button[type=submit]")
+    page.wait_for_url("**/login")  # the session ended in the other tab
+    log_in(page, ADMIN)
+    page.wait_for_url("**/questions")
+    page.goto("/targets")
+    assert [page.input_value(field) for field in ("#f-value", "#f-section", "#f-quote")] == ["6万", "二、集体经济", INCOME_CLAUSE]
