@@ -126,7 +126,7 @@ def _entry(target: Target, settings, lost: str | None) -> dict[str, Any]:
 
 
 async def _page(request: Request, staff: Staff, form: dict[str, str] | None = None, error: str = "",
-                replacing: Target | None = None, status_code: int = 200) -> Response:
+                replacing: Target | None = None, replacing_with: float | None = None, status_code: int = 200) -> Response:
     settings = request.app.state.settings
     parameters = await asyncio.to_thread(dated_parameters)
     generation = await asyncio.to_thread(knowledge.active_generation, settings)
@@ -138,7 +138,7 @@ async def _page(request: Request, staff: Staff, form: dict[str, str] | None = No
                "labels": {p["name"]: p for p in parameters}, "show_value": show_value,
                "documents": sorted(generation.documents.items()) if generation else [],
                "form": form or {"year": str(datetime.now(settings.timezone).year)}, "error": error,
-               "replacing": replacing}
+               "replacing": replacing, "replacing_with": replacing_with}
     return request.app.state.render(request, "targets.html", context, staff, status_code=status_code)
 
 
@@ -171,7 +171,7 @@ async def add_target(request: Request, parameter: str = Form(""), year: str = Fo
         return await _page(request, staff, form, f"未保存：{error}", status_code=400)
     existing = next((t for t in records.targets() if (t.parameter, t.year) == (parameter, int(year))), None)
     if existing is not None and replace != "yes":
-        return await _page(request, staff, form, replacing=existing)
+        return await _page(request, staff, form, replacing=existing, replacing_with=number)
     source |= {"section": section.strip(), "quote": quote.strip()}
     records.set_target(parameter=parameter, year=int(year), value=number, source=source, entered_by=staff.user.name)
     export_staff_file(records, settings)

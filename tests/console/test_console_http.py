@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -189,3 +189,24 @@ def test_a_partial_answer_on_the_documents_page_shows_the_sources_it_quotes(clie
     answer = page[page.index('id="answer"'):]
     assert "文件没有直接规定2026年的要求" in answer
     assert '<ol class="sources">' in answer and "《" in answer.split('<ol class="sources">')[1]
+
+
+def test_the_pages_say_the_knowledge_base_is_being_built_until_it_is_ready(client):
+    state = client.get("/status").json()
+    if not state["ready"]:  # the keyword-only copy opens in well under a second: usually ready already
+        assert state["message"].startswith("正在建立知识库")
+        assert "正在建立知识库" in client.get("/login").text
+    deadline = time.monotonic() + 60
+    while not client.get("/status").json()["ready"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.get("/status").json() == {"ready": True, "message": "知识库已就绪，可以试问了。"}
+    assert "正在建立知识库" not in client.get("/login").text
+
+
+def test_times_are_shown_in_the_configured_zone(settings):
+    from console.app import local_time
+
+    moment = datetime(2026, 12, 1, 6, 5, tzinfo=timezone.utc)
+    assert local_time(moment, settings) == "2026-12-01 14:05"  # stored in UTC, shown in Beijing time
+    assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "Asia/Ulaanbaatar"})) == "2026-12-01 14:05"
+    assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "UTC"})) == "2026-12-01 06:05"
