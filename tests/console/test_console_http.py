@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from bot.dialogue import Dialogue
@@ -210,3 +211,22 @@ def test_times_are_shown_in_the_configured_zone(settings):
     assert local_time(moment, settings) == "2026-12-01 14:05"  # stored in UTC, shown in Beijing time
     assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "Asia/Ulaanbaatar"})) == "2026-12-01 14:05"
     assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "UTC"})) == "2026-12-01 06:05"
+
+
+def test_rolling_back_the_document_a_target_cites_asks_first_then_flags_it(client, settings):
+    csrf = signed_in(client)
+    notice = "关于2026年度集体经济的通知\n一、目标\n2026年度，嘎查村集体经济年经营性收入超过6万元。\n".encode()
+    added = client.post("/documents/upload", data={"csrf_token": csrf}, files={"file": ("通知.txt", notice, "text/plain")})
+    doc_id = next(code for code in re.findall(r'name="doc_id" value="([^"]+)"', added.text) if code not in SHIPPED)
+    saved = client.post("/targets", data={"csrf_token": csrf, "parameter": "gacha_village.collective_income", "year": "2026",
+                                          "value": "6万", "doc_id": doc_id, "section": "一、目标",
+                                          "quote": "2026年度，嘎查村集体经济年经营性收入超过6万元"})
+    assert "已保存" in saved.text
+    asked = client.post("/documents/rollback", data={"csrf_token": csrf})
+    assert "确定回滚到上一版本？" in asked.text and "2026 年度" in asked.text
+    assert doc_id in re.findall(r'name="doc_id" value="([^"]+)"', client.get("/documents").text)  # nothing done yet
+    done = client.post("/documents/rollback", data={"csrf_token": csrf, "confirmed": "yes"})
+    assert "已回滚到上一版本。1 个年度目标没有了依据" in done.text
+    [entry] = yaml.safe_load((settings.zhibu_home / "parameters.yaml").read_text(encoding="utf-8"))
+    assert entry["without_basis"].startswith("依据文件《关于2026年度集体经济的通知》")
+    assert "此数值暂不生效" in client.get("/targets").text
