@@ -29,7 +29,7 @@ SIMILAR = 0.6
 SHOWN_GROUPS = 20
 HANDLED_SHOWN = 10
 EXAMPLES = 3
-PERIODS = {"week": ("本周", 7), "month": ("本月", 30), "all": ("全部", None)}
+PERIODS = {"week": "本周", "month": "本月", "all": "全部"}  # calendar week (from Monday) and month, in local time
 STATUSES = {"": "全部", NOT_COVERED: "未覆盖", PARTIAL: "部分回答", "down": "👎 没用"}
 
 
@@ -101,9 +101,14 @@ class Filters:
         return urlencode({key: value for key, value in vars(self).items() if value and value != "all"})
 
     def store_filters(self, timezone) -> dict:
-        days = PERIODS[self.period][1]
-        since = datetime.now(timezone) - timedelta(days=days) if days else None
-        return {"since": since, "status": self.status or None, "reason": self.reason or None, "search": self.q}
+        return {"since": self.since(datetime.now(timezone)), "status": self.status or None,
+                "reason": self.reason or None, "search": self.q}
+
+    def since(self, today: datetime) -> datetime | None:
+        midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.period == "week":
+            return midnight - timedelta(days=midnight.weekday())
+        return midnight.replace(day=1) if self.period == "month" else None
 
 
 def _with_passages(groups: list[QuestionGroup], labels: dict[str, tuple[str, str]]) -> list[QuestionGroup]:

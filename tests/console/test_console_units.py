@@ -91,3 +91,16 @@ def test_a_target_without_basis_is_not_applied_and_the_year_is_to_be_confirmed(t
     resolved = table.resolve("gacha_village.collective_income", 2026)
     assert (resolved.basis, resolved.to_confirm, resolved.year_used) == ("latest_documented", True, 2021)
     assert table.staff_problems == []
+
+
+def test_this_week_and_this_month_are_calendar_periods_in_local_time():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from console.questions import Filters
+
+    wednesday = datetime(2026, 12, 9, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert Filters(period="week").since(wednesday) == datetime(2026, 12, 7, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert Filters(period="month").since(wednesday) == datetime(2026, 12, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert Filters(period="all").since(wednesday) is None
+    assert Filters.read(period="year", status="bogus", reason="x") == Filters()  # unknown values: everything
