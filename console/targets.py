@@ -26,7 +26,9 @@ from console import knowledge
 from console.auth import Staff, admin_form, current_staff, records_of, redirect
 from records.models import Target
 from records.store import Records
-from zhibu.errors import BadInput
+from zhibu.errors import BadInput, quoted
+from zhibu.settings import Settings
+from zhibu.text import chinese_punctuation
 
 router = APIRouter()
 STAFF_FILE = "parameters.yaml"
@@ -48,7 +50,7 @@ def parse_value(text: str, kind: str) -> float:
     """"60%" / "0.6" → 0.6 for a share; "6万" / "60000元" → 60000 for money."""
     match = _NUMBER.match(text.strip().replace(",", "").replace("，", ""))
     if not match:
-        raise BadInput(f"数值看不懂：{text!r}。比例可写 60% 或 0.6，金额可写 60000 或 6万。")
+        raise BadInput(f"数值看不懂：“{quoted(text)}”。比例可写 60% 或 0.6，金额可写 60000 或 6万。")
     number, unit = float(match.group(1)), match.group(2) or ""
     if kind == "share":
         share = number / 100 if unit in ("%", "％") or number > 1 else number
@@ -68,12 +70,14 @@ def show_value(kind: str, value: float) -> str:
 
 def stated_figures(quote: str, kind: str) -> list[float]:
     """The figures of `kind` a clause states: "超过10万元" → [100000]; "达到60%以上" → [0.6]."""
-    found = []
+    figures = []
     for match in _STATED[kind].finditer(knowledge.clause_form(quote)):
-        number = float(match.group(1) or match.group(2))
-        unit = match.group(2) if kind == "money" else "%"
-        found.append(number * 10_000 if unit.startswith("万") else number / 100 if kind == "share" else number)
-    return found
+        if kind == "share":
+            figures.append(float(match.group(1) or match.group(2)) / 100)
+        else:
+            number, unit = float(match.group(1)), match.group(2)
+            figures.append(number * 10_000 if unit.startswith("万") else number)
+    return figures
 
 
 def check_figure(value: float, quote: str, kind: str) -> None:
@@ -86,7 +90,7 @@ def check_figure(value: float, quote: str, kind: str) -> None:
         raise BadInput(f"数值与条款不一致：您填写的是 {show_value(kind, value)}，条款写的是 {says}。请核对后重新填写。")
 
 
-def without_basis(settings, targets: list[Target]) -> dict[tuple[str, int], str]:
+def without_basis(settings: Settings, targets: list[Target]) -> dict[tuple[str, int], str]:
     """(parameter, year) → why a staff value has lost its basis (its document or clause left the knowledge base)."""
     generation = knowledge.active_generation(settings)
     flagged = {}
@@ -94,11 +98,11 @@ def without_basis(settings, targets: list[Target]) -> dict[tuple[str, int], str]
         try:
             knowledge.check_clause(settings, target.doc_id, target.quote, generation)
         except BadInput:
-            flagged[(target.parameter, target.year)] = f"依据文件《{target.document}》或其中的条款已不在知识库中"
+            flagged[(target.parameter, target.year)] = chinese_punctuation(f"依据文件《{target.document}》或其中的条款已不在知识库中")
     return flagged
 
 
-def export_staff_file(records: Records, settings) -> Path:
+def export_staff_file(records: Records, settings: Settings) -> Path:
     """Write every staff value as the evaluator's YAML list, atomically (temp file, then os.replace)."""
     targets = records.targets()
     flagged = without_basis(settings, targets)
@@ -115,7 +119,7 @@ def export_staff_file(records: Records, settings) -> Path:
     return path
 
 
-def _entry(target: Target, settings, lost: str | None) -> dict[str, Any]:
+def _entry(target: Target, settings: Settings, lost: str | None) -> dict[str, Any]:
     value = int(target.value) if float(target.value).is_integer() and target.value > 1 else target.value
     entry = {"parameter": target.parameter, "year": target.year, "value": value,
              "source": {"doc_id": target.doc_id, "document": target.document, "doc_number": target.doc_number,
