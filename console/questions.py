@@ -128,7 +128,7 @@ def questions_page(request: Request, period: str = "all", status: str = "", reas
     wanted = filters.store_filters(settings.timezone)
     groups = merge_similar(records.pending_groups(**wanted))[:SHOWN_GROUPS]
     handled = merge_similar(records.pending_groups(limit=HANDLED_SHOWN * 3, handled=True))[:HANDLED_SHOWN]
-    handled.sort(key=lambda group: group.handled_at or datetime.min, reverse=True)
+    handled.sort(key=lambda group: group.handled_at.timestamp() if group.handled_at else 0, reverse=True)
     context = {"groups": _with_passages(groups, passage_labels(settings)), "handled": handled, "filters": filters,
                "periods": PERIODS, "statuses": STATUSES, "reasons": REASONS}
     return request.app.state.render(request, "questions.html", context, staff)
