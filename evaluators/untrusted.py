@@ -211,7 +211,7 @@ def write_whole(out: Path, write: Callable[[Path], Path]) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".zhibu-report-", dir=out.parent))
     except OSError as error:
-        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{_os_reason(error)}") from None
+        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{os_reason(error)}") from None
     try:
         made = write(staging / out.name)
         for item in staging.iterdir():
@@ -220,7 +220,7 @@ def write_whole(out: Path, write: Callable[[Path], Path]) -> Path:
             os.replace(item, out.parent / item.name)
         return out.parent / made.name
     except OSError as error:
-        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{_os_reason(error)}；原有文件未改动") from None
+        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{os_reason(error)}；原有文件未改动") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -238,5 +238,5 @@ _OS_REASONS = {
 }
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
     return _OS_REASONS.get(error.errno, f"系统错误 {errno.errorcode.get(error.errno, error.errno)}")

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # A bot upload runs in a child process stopped after this long or when it needs more memory.
     zhibu_upload_timeout_s: float = 1800.0
     zhibu_upload_memory_mb: int = 3072
+    # The staff console: host names it answers to (DNS rebinding), and the memory of the process that reads
+    # an uploaded roster (docs/console.md).
+    zhibu_console_hosts: str = "localhost,127.0.0.1"
+    zhibu_batch_memory_mb: int = Field(1024, ge=256)
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod
