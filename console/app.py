@@ -92,6 +92,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app.state.audit = AuditLog(settings.zhibu_home / "logs" / "admin.log")  # shared with the bot's admin commands
     app.state.writing = asyncio.Lock()  # one knowledge-base change at a time from this console
     app.state.hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+    app.state.batching = asyncio.Semaphore(batch.BATCHES_AT_ONCE)
 
     def render(request: Request, name: str, context: dict[str, Any], staff: Staff | None, status_code: int = 200) -> Response:
         page = {"request": request, "staff": staff, "nav": NAV, "path": request.url.path,
@@ -122,7 +123,8 @@ def create_app(settings: Settings) -> ASGIApp:
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, exc: HTTPException) -> Response:
         messages = {403: "没有权限执行这个操作。", 404: "页面不存在。", 405: "不支持这种请求。"}
-        ours = isinstance(exc.detail, str) and exc.status_code in (400, 403)  # the console's own Chinese words
+        # The console's own words are Chinese; FastAPI's ("There was an error parsing the body") are not shown.
+        ours = isinstance(exc.detail, str) and not exc.detail.isascii() and exc.status_code in (400, 403)
         detail = exc.detail if ours else messages.get(exc.status_code, "请求有误。")
         return render(request, "error.html", {"message": detail, "status": exc.status_code}, staff=None,
                       status_code=exc.status_code)

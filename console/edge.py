@@ -88,20 +88,21 @@ class Edge:
             return page(400, CONTROL_REFUSED)
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             return None
+        if scope["path"] not in OPEN_POSTS:
+            token = _cookie(headers, SESSION_COOKIE)
+            try:
+                known = bool(token) and await self.signed_in(token)
+            except STORE_FAILURES as error:
+                return page(503, f"记录库暂时无法使用（{store_problem(error)}），请稍后再试。")
+            if not known:
+                return RedirectResponse("/login", status_code=303)
         length = headers.get("content-length", "")
         if not length.isdigit():
             return page(411, "请求须注明内容长度，未处理。")
         limit = self.upload_limit if scope["path"] in UPLOAD_PATHS else FORM_LIMIT
         if int(length) > limit:
             return page(413, f"提交的内容太大（{int(length) / 1024 / 1024:.1f} MB），上限约 {limit / 1024 / 1024:.1f} MB，未处理。")
-        if scope["path"] in OPEN_POSTS:
-            return None
-        token = _cookie(headers, SESSION_COOKIE)
-        try:
-            known = bool(token) and await self.signed_in(token)
-        except STORE_FAILURES as error:
-            return page(503, f"记录库暂时无法使用（{store_problem(error)}），请稍后再试。")
-        return None if known else RedirectResponse("/login", status_code=303)
+        return None
 
 
 def _cookie(headers: Headers, name: str) -> str:

@@ -97,15 +97,17 @@ def postgres_url():
 
 # ---- the console, served --------------------------------------------------------------------------
 class ServedConsole:
-    def __init__(self, settings: Settings) -> None:
+    """The console as `zhibu console` serves it (console.server.server_config), in a thread."""
+
+    def __init__(self, settings: Settings, forwarded_allow_ips: str | None = None) -> None:
         import uvicorn
 
-        from console.app import create_app
+        from console.server import server_config
 
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        config = server_config(settings, "127.0.0.1", self.port, forwarded_allow_ips, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
