@@ -132,12 +132,13 @@ def create_app(settings: Settings) -> ASGIApp:
     @app.exception_handler(SQLAlchemyError)
     async def store_down(request: Request, exc: SQLAlchemyError) -> Response:
         """Locked, read-only, down or full: the page says so and the console keeps serving."""
-        log.warning("records store unavailable on %s: %s", request.url.path, exc)
+        log.warning("records store unavailable on %s: %s (%s)", request.url.path, store_problem(exc),
+                    type(getattr(exc, "orig", None) or exc).__name__)
         return bare_error(request, 503, f"记录库暂时无法使用（{store_problem(exc)}），请稍后再试；如持续出现，请联系系统管理员。")
 
     @app.exception_handler(OSError)
     async def disk_trouble(request: Request, exc: OSError) -> Response:
-        log.warning("file system error on %s: %s", request.url.path, exc)
+        log.warning("file system error on %s: %s (%s)", request.url.path, os_reason(exc), exc.filename or "")
         return bare_error(request, 507, f"服务器无法读写文件（{os_reason(exc)}），操作未完成。请联系系统管理员。")
 
     @app.exception_handler(Exception)
