@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 
 from bot.admin import AuditLog
 from console import auth, batch, documents, questions, stats, targets
-from console.auth import FLASH_COOKIE, HASHING_AT_ONCE, LoginRequired, Staff
+from console.auth import FLASH_COOKIE, HashingGate, LoginRequired, Staff
 from console.edge import Edge, refuse_control_characters, session_check
 from evaluators.untrusted import os_reason
 from records.privacy import secret_file
@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app.state.signer = URLSafeTimedSerializer(console_secret(settings.zhibu_home), salt="zhibu-console")
     app.state.audit = AuditLog(settings.zhibu_home / "logs" / "admin.log")  # shared with the bot's admin commands
     app.state.writing = asyncio.Lock()  # one knowledge-base change at a time from this console
-    app.state.hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+    app.state.hashing = HashingGate()
     app.state.batching = asyncio.Semaphore(batch.BATCHES_AT_ONCE)
 
     def render(request: Request, name: str, context: dict[str, Any], staff: Staff | None, status_code: int = 200) -> Response:

@@ -8,7 +8,9 @@ wrong token is refused with 403 before the form is acted on.
 Sign-in attempts are throttled, never locked (records.store.BUDGETS): per client address and per name,
 or, for a browser that signed in as that name before (a signed cookie), per browser only. A wrong name
 and a wrong password get the same answer. At most `HASHING_AT_ONCE` passwords are hashed at a time
-(argon2 takes 64 MiB each): a crowd of anonymous sign-ins queues instead of taking the memory.
+(argon2 takes 64 MiB each), plus one for browsers that signed in before: a crowd of anonymous sign-ins
+queues (at most `STRANGERS_WAITING`, the rest are told to come back) instead of taking the memory, and
+never stands in front of a staff member's own browser.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import unicodedata
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -32,7 +36,9 @@ FLASH_COOKIE = "zhibu_flash"
 DEVICE_COOKIE = "zhibu_device"  # "this browser signed in as <name> before": its own sign-in budget
 DEVICE_AGE_S = 365 * 24 * 3600
 LOGIN_TOKEN_AGE_S = 3600
-HASHING_AT_ONCE = 2
+HASHING_AT_ONCE = 1  # of two cores: the other stays free for staff whose browser signed in before
+STRANGERS_WAITING = 8
+BUSY = "登录的人太多，请稍后再试。"
 WRONG = "用户名或密码错误。"
 UNKNOWN_NAME = "未知用户名"  # what the audit log keeps of a name that is no account (it may be a password)
 CSRF_REFUSED = "表单已失效或来源不明（缺少安全校验码），操作未执行。请刷新页面后重试。"
@@ -111,6 +117,37 @@ def redirect(request: Request, to: str, message: str = "", kind: str = "ok") -> 
     return flash(request, response, message, kind) if message else response
 
 
+class HashingGate:
+    """Bounded password hashing: `at_once` slots for strangers, with at most `queue` of them waiting, and one
+    slot of its own for browsers that signed in before."""
+
+    def __init__(self, at_once: int = HASHING_AT_ONCE, queue: int = STRANGERS_WAITING) -> None:
+        self._strangers = asyncio.Semaphore(at_once)
+        self._known = asyncio.Semaphore(1)
+        self._waiting = 0
+        self._queue = queue
+
+    @asynccontextmanager
+    async def slot(self, known_browser: bool) -> AsyncIterator[bool]:
+        """Yields whether a slot was given (False: too many strangers wait already)."""
+        if known_browser:
+            async with self._known:
+                yield True
+            return
+        if self._waiting >= self._queue:
+            yield False
+            return
+        self._waiting += 1
+        try:
+            await self._strangers.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield True
+        finally:
+            self._strangers.release()
+
+
 # ---- pages ---------------------------------------------------------------------------------
 @router.get("/login")
 def login_page(request: Request) -> Response:
@@ -159,7 +196,9 @@ async def login(request: Request, name: str = Form(""), password: str = Form("")
         known = await run_in_threadpool(records.is_account, name)
         audit.record(f"console:{name.strip()[:80] if known else UNKNOWN_NAME}", "login", "throttled", f"{wait}s")
         return login_form(request, error=f"登录尝试过于频繁，请 {wait} 秒后再试。", status_code=429)
-    async with request.app.state.hashing:
+    async with request.app.state.hashing.slot("device" in keys) as given:
+        if not given:
+            return login_form(request, error=BUSY, status_code=503)
         user, known = await run_in_threadpool(records.check_password, name, password)
     if user is None:
         audit.record(f"console:{name.strip()[:80] if known else UNKNOWN_NAME}", "login", "refused", WRONG)
