@@ -50,6 +50,7 @@ class Budget:
 BUDGETS = {"client": Budget(free=10, longest_s=900), "name": Budget(free=5, longest_s=300),
            "device": Budget(free=10, longest_s=60)}
 BUDGET_WINDOW = timedelta(hours=1)
+FIRST_WAIT_S = 4  # the first wait past a budget; each further attempt doubles it
 
 
 def now() -> datetime:
@@ -340,7 +341,7 @@ def _wait_s(budget: Budget, row: LoginThrottle, moment: datetime) -> int:
     over = row.attempts - budget.free
     if over < 0:
         return 0
-    wait = min(2 ** over, budget.longest_s) - (moment - row.last_at).total_seconds()
+    wait = min(FIRST_WAIT_S * 2 ** over, budget.longest_s) - (moment - row.last_at).total_seconds()
     return max(0, int(wait + 0.999))
 
 
