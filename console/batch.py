@@ -36,6 +36,10 @@ _RUN_ID = 24  # characters of a run id: random, so one run's report cannot be gu
 BATCHES_AT_ONCE = 2
 BATCH_DEADLINE_S = 300
 _COPY_CHUNK = 1024 * 1024
+# The child's JSON summary is read at most this far: a roster whose cells hold megabytes of text would
+# otherwise reach the console through it.
+SUMMARY_LIMIT = 16 * 1024 * 1024
+_ERRORS_LIMIT = 64 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -87,14 +91,19 @@ async def evaluate_in_child(settings: Settings, roster: Path) -> dict:
     except ProcessLookupError:
         pass  # it has already ended: its exit status tells
     try:
-        out, err = await asyncio.wait_for(child.communicate(), BATCH_DEADLINE_S)
+        out, err = await asyncio.wait_for(asyncio.gather(_bounded(child, child.stdout, SUMMARY_LIMIT),
+                                                         _bounded(child, child.stderr, _ERRORS_LIMIT)), BATCH_DEADLINE_S)
+        if out is None:
+            raise BadInput(f"名单的内容太长（结果超过 {SUMMARY_LIMIT // 1024 // 1024} MB，例如某个单元格有上百万字），"
+                           "不像是党支部名单。请检查文件。")
+        await child.wait()
     except asyncio.TimeoutError:
         raise BadInput(f"名单处理超过 {BATCH_DEADLINE_S // 60} 分钟，已停止。请拆分后再试。") from None
     finally:
         if child.returncode is None:
             child.kill()
             await child.wait()
-    errors = err.decode("utf-8", "replace").strip()
+    errors = (err or b"").decode("utf-8", "replace").strip()
     if child.returncode == 2:  # the file's problem, in Chinese
         raise BadInput(errors.removeprefix("错误：").strip() or "名单无法读取。")
     if child.returncode != 0:
@@ -104,6 +113,18 @@ async def evaluate_in_child(settings: Settings, roster: Path) -> dict:
     summary = json.loads(out)
     summary["chart"] = base64.b64encode(Path(summary["report"]["chart"]).read_bytes()).decode()
     return summary
+
+
+async def _bounded(child: asyncio.subprocess.Process, stream: asyncio.StreamReader, limit: int) -> bytes | None:
+    """All of the child's `stream`; None once it passes `limit` bytes, and the child is stopped (it would
+    wait for ever on a pipe nobody reads)."""
+    data = bytearray()
+    while chunk := await stream.read(65536):
+        data += chunk
+        if len(data) > limit:
+            child.kill()
+            return None
+    return bytes(data)
 
 
 @router.get("/batch")
