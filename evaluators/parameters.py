@@ -213,12 +213,14 @@ def _staff_entry(item: Any, parameters: dict[str, Parameter]) -> tuple[tuple[str
     parameter = parameters[name]
     year, value, source = item.get("year"), item.get("value"), item.get("source")
     if type(year) is not int or year not in STAFF_YEARS:
-        return None, f"year（年度）应为{STAFF_YEARS.start}—{STAFF_YEARS.stop - 1}之间的四位年份，收到 {year!r}"
+        return None, f"year（年度）应为四位年份（{STAFF_YEARS.start}—{STAFF_YEARS.stop - 1}），收到 {year!r}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         return None, f"value（数值）应为数字，收到 {value!r}"
     low, high = STAFF_RANGES[parameter.kind]
     if parameter.kind == "share" and not low <= value <= high:
-        return None, f"value（{parameter.label}）是比例，应写{low}到{high:g}之间的小数（如0.6表示60%），收到 {value!r}"
+        return None, f"value（{parameter.label}）是比例，应写0到1之间的小数（如0.6表示60%，至少{low}），收到 {value!r}"
+    if parameter.kind == "money" and value < 0:
+        return None, f"value（{parameter.label}）不能为负数，收到 {value!r}"
     if parameter.kind == "money" and not low <= value <= high:
         return None, f"value（{parameter.label}）应在{low:g}元到{high / 1e8:g}亿元之间，收到 {value!r}"
     if not isinstance(source, dict) or not str(source.get("document") or "").strip():
