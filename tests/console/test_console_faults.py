@@ -10,7 +10,6 @@ import re
 import sqlite3
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,39 +19,11 @@ from fastapi.testclient import TestClient
 from console.app import create_app
 from records.store import open_records
 from tests.conftest import ZHIBU, run_zhibu
-from tests.console.conftest import ADMIN, PASSWORD, free_port
+from tests.console.conftest import ADMIN, PASSWORD, free_port, read_only, tiny_disk
 from zhibu.settings import Settings, get_settings
 
 LOCAL = "http://localhost"
 QUESTION = "党员评议优秀比例要达到多少？\n"
-
-
-def _mount(*arguments: str) -> None:
-    done = subprocess.run(["mount", *arguments], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here ({done.stderr.strip()[:120]}): the fault needs root")
-
-
-@contextmanager
-def read_only(folder: Path):
-    """`folder` read-only for everyone, root included (a bind mount remounted read-only)."""
-    _mount("--bind", str(folder), str(folder))
-    try:
-        _mount("-o", "remount,bind,ro", str(folder))
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-@contextmanager
-def tiny_disk(folder: Path, size: str = "256k"):
-    """An empty tmpfs of `size` mounted on `folder` (created if missing)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def log_in(client: TestClient) -> TestClient:
