@@ -117,7 +117,8 @@ def main() -> None:
         worst = alone
         for label, addresses in (("one client address", ["127.0.0.1"]),
                                  (f"{args.crowd} client addresses", [f"127.0.0.{10 + n}" for n in range(args.crowd)])):
-            during = statistics.median(burst(url, owner, args.crowd, addresses, number) for number in range(args.rounds))
+            during = statistics.median(burst(url, owner, args.crowd, addresses, number)
+                                       for number in range(args.rounds))
             rss, peak = memory_mib(server.pid)
             worst = max(worst, during)
             print(f"{args.crowd} anonymous sign-ins from {label}: real sign-in {during:.2f} s "

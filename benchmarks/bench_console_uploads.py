@@ -55,7 +55,8 @@ def xlsx_bomb(path: Path, unpacked_mb: int) -> Path:
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = sheet
             elif item.filename == "[Content_Types].xml":
-                data = data.replace("</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SHARED}"/></Types>')
+                data = data.replace("</Types>", f'<Override PartName="/xl/sharedStrings.xml" '
+                                                f'ContentType="{_SHARED}"/></Types>')
             elif item.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace("</Relationships>", f'<Relationship Id="rIdS" Type="{_SHARED_REL}" '
                                                         'Target="sharedStrings.xml"/></Relationships>')
@@ -150,7 +151,8 @@ def main() -> None:
             for status, message in sorted(set(answers)):
                 print(f"  {status} {message[:100]}")
         peak = peak_mib(server.pid)
-        print(f"goal: console peak < {GOAL_RSS_MIB} MiB → {'met' if peak < GOAL_RSS_MIB else 'MISSED'} ({peak:.0f} MiB)")
+        verdict = "met" if peak < GOAL_RSS_MIB else "MISSED"
+        print(f"goal: console peak < {GOAL_RSS_MIB} MiB → {verdict} ({peak:.0f} MiB)")
     finally:
         server.terminate()
         server.wait(10)

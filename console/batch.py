@@ -91,8 +91,9 @@ async def evaluate_in_child(settings: Settings, roster: Path) -> dict:
     except ProcessLookupError:
         pass  # it has already ended: its exit status tells
     try:
-        out, err = await asyncio.wait_for(asyncio.gather(_bounded(child, child.stdout, SUMMARY_LIMIT),
-                                                         _bounded(child, child.stderr, _ERRORS_LIMIT)), BATCH_DEADLINE_S)
+        reading = asyncio.gather(_bounded(child, child.stdout, SUMMARY_LIMIT),
+                                 _bounded(child, child.stderr, _ERRORS_LIMIT))
+        out, err = await asyncio.wait_for(reading, BATCH_DEADLINE_S)
         if out is None:
             raise BadInput(f"名单的内容太长（结果超过 {SUMMARY_LIMIT // 1024 // 1024} MB，例如某个单元格有上百万字），"
                            "不像是党支部名单。请检查文件。")

@@ -151,7 +151,8 @@ async def add_target(request: Request, parameter: str = Form(""), year: str = Fo
     records = records_of(request)
     records.set_target(parameter=parameter, year=year_number, value=number, source=source, entered_by=staff.user.name)
     export_staff_file(records, settings.zhibu_home)
-    request.app.state.audit.record(f"console:{staff.user.name}", "target", "ok", f"{parameter} {year_number} = {number}")
+    request.app.state.audit.record(f"console:{staff.user.name}", "target", "ok",
+                                   f"{parameter} {year_number} = {number}")
     label = known[parameter]["label"]
     return redirect(request, "/targets", f"已保存：{year_number} 年度{label}为 {show_value(known[parameter].get('kind', 'money'), number)}。")
 

@@ -214,7 +214,8 @@ def _staff_entry(item: Any, parameters: dict[str, Parameter]) -> tuple[tuple[str
     year, value, source = item.get("year"), item.get("value"), item.get("source")
     if type(year) is not int or year not in STAFF_YEARS:
         return None, f"year（年度）应为四位年份（{STAFF_YEARS.start}—{STAFF_YEARS.stop - 1}），收到 {year!r}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+    not_finite = isinstance(value, float) and not math.isfinite(value)  # .inf, .nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not_finite:
         return None, f"value（数值）应为数字，收到 {value!r}"
     low, high = STAFF_RANGES[parameter.kind]
     if parameter.kind == "share" and not low <= value <= high:
