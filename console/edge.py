@@ -117,9 +117,8 @@ async def refuse_control_characters(request: Request) -> None:
     """400 for a query or form field with a control character (file contents are not text fields)."""
     values = list(request.query_params.values())
     if request.method == "POST":
-        values += [value for value in (await request.form()).values() if isinstance(value, str)]
-        values += [value.filename for value in (await request.form()).values()
-                   if not isinstance(value, str) and value.filename]
+        fields = (await request.form()).values()  # parsed once per request: the page reads the same form
+        values += [field if isinstance(field, str) else field.filename or "" for field in fields]
     if any(CONTROL_CHARACTERS.search(value) for value in values):
         raise HTTPException(400, CONTROL_REFUSED)
 

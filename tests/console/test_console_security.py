@@ -117,8 +117,8 @@ def test_an_anonymous_upload_is_sent_to_login_before_its_body_is_read(console):
                 f"Content-Length: {announced}\r\n\r\n")
         connection.sendall(head.encode() + b"x" * 65536)  # the first 64 KB of 300 MB
         connection.settimeout(30)
-        head = connection.recv(4096).decode("latin-1")
-    assert head.startswith("HTTP/1.1 303") and "location: /login" in head.lower()
+        answer = connection.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 303") and "location: /login" in answer.lower()
 
 
 def test_bodies_past_the_limits_are_refused_before_they_are_read(console):
