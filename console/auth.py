@@ -173,7 +173,7 @@ def budget_keys(request: Request, name: str) -> dict[str, str]:
     client address's and the name's (unknown names too, so they answer as known ones do)."""
     try:
         device_name, device = signer(request).loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_AGE_S)
-    except (BadSignature, ValueError):
+    except (BadSignature, ValueError, TypeError):  # no cookie, a forged one, or one of another shape
         device_name = device = None
     if device and device_name == name:
         return {"device": device}
