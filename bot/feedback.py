@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.events import Button, Reply
 from records.models import DOWN, REASONS, UP
@@ -120,10 +119,12 @@ class Feedback:
         """A self-check started or finished (a tiny insert, done in place)."""
         if self._settings is None:
             return
+        from records.store import STORE_FAILURES, store_problem
+
         try:
             self.records().count_selfcheck(kind)
-        except SQLAlchemyError as error:
-            log.warning("self-check not counted: %s", error)
+        except STORE_FAILURES as error:
+            log.warning("self-check not counted: %s", store_problem(error))
 
     async def purge(self) -> int:
         removed = await self._store(lambda records: records.purge())
@@ -131,11 +132,14 @@ class Feedback:
         return removed or 0
 
     async def _store(self, work: Callable[["Records"], Any]) -> Any:
-        """Run `work` on the store in a worker thread; None (logged) when the database fails."""
+        """Run `work` on the store in a worker thread; None (logged, one line) when the database or the
+        records folder fails: a broken question log never stops an answer."""
+        from records.store import STORE_FAILURES, store_problem
+
         try:
             return await asyncio.to_thread(lambda: work(self.records()))
-        except SQLAlchemyError as error:
-            log.warning("records store unavailable: %s", error)
+        except STORE_FAILURES as error:
+            log.warning("records store unavailable: %s (%s)", store_problem(error), type(error).__name__)
             return None
 
     def _generation(self) -> str:

@@ -1,4 +1,6 @@
-"""批量评估: a 旗县's roster (CSV/XLSX) evaluated with `evaluators.batch`, as `zhibu batch` does.
+"""批量评估: a 旗县's roster (CSV/XLSX) evaluated as `zhibu batch` does — by `zhibu batch` itself, in a child
+process with a memory limit (ZHIBU_BATCH_MEMORY_MB) and a deadline, `BATCHES_AT_ONCE` at a time: no roster,
+however built, takes the console's own memory (a spreadsheet bomb is refused from its zip directory first).
 
 The upload and its XLSX report live in `$ZHIBU_HOME/console/batch/<random id>/` for a day, so the
 report can be downloaded (named after the roster staff uploaded and the day); older runs are swept at the
@@ -9,8 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import logging
+import os
+import resource
 import secrets
 import shutil
+import sys
 import time
 from datetime import datetime
 from functools import lru_cache
@@ -20,10 +27,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from console.auth import Staff, checked_form, current_staff
-from evaluators.batch import report_name, run_batch_file, write_report
-from evaluators.roster import write_template
+from evaluators.batch import report_name
 from evaluators.checks import percent
+from evaluators.roster import write_template
+from evaluators.untrusted import os_reason
 from zhibu.errors import BadInput
+from zhibu.settings import Settings
 
 router = APIRouter()
 KEPT_S = 24 * 3600
@@ -32,6 +41,14 @@ ROSTER_NAME = "roster_name.txt"  # the name staff gave the file: shown and used 
 TEMPLATE = "党支部名单模板.xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUN_ID = 24  # characters of a run id: random, so one run's report cannot be guessed from another's
+BATCHES_AT_ONCE = 2
+BATCH_DEADLINE_S = 300
+_COPY_CHUNK = 1024 * 1024
+# The child's JSON summary is read at most this far: a roster whose cells hold megabytes of text would
+# otherwise reach the console through it.
+SUMMARY_LIMIT = 16 * 1024 * 1024
+_ERRORS_LIMIT = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 def _runs(request: Request) -> Path:
@@ -46,20 +63,78 @@ def _sweep(folder: Path) -> None:
             shutil.rmtree(run, ignore_errors=True)
 
 
-def evaluate_roster(folder: Path, name: str, content: bytes) -> dict:
-    """Evaluate the roster; the summary (as `zhibu batch --json`) with the report written beside it."""
+def save_roster(folder: Path, name: str | None, upload, limit_mb: int) -> Path:
+    """The uploaded roster copied to disk in chunks (never whole in memory), under a name we build."""
     suffix = Path(name or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadInput("只支持 .csv 和 .xlsx 文件（第一行为字段名）。")
-    if not content:
-        raise BadInput("文件是空的。")
     roster = folder / f"名单{suffix}"
-    roster.write_bytes(content)
-    (folder / ROSTER_NAME).write_text(Path(name).name[:120], encoding="utf-8")
-    summary = run_batch_file(roster).summary()
-    chart = write_report(summary, folder / REPORT)
-    summary["chart"] = base64.b64encode(chart.read_bytes()).decode()
+    copied = 0
+    try:
+        with roster.open("wb") as out:
+            while chunk := upload.read(_COPY_CHUNK):
+                copied += len(chunk)
+                if copied > limit_mb * 1024 * 1024:
+                    raise BadInput(f"文件太大（超过 {limit_mb} MB），上限是 {limit_mb} MB。")
+                out.write(chunk)
+    except OSError as error:
+        raise BadInput(f"无法保存上传的文件：{os_reason(error)}。") from None
+    if not copied:
+        raise BadInput("文件是空的。")
+    (folder / ROSTER_NAME).write_text(Path(name or "").name[:120], encoding="utf-8")
+    return roster
+
+
+async def evaluate_in_child(settings: Settings, roster: Path) -> dict:
+    """`zhibu batch --json` on the roster, the report beside it; the summary with the chart as base64."""
+    environment = {**os.environ, "ZHIBU_HOME": str(settings.zhibu_home),
+                   "ZHIBU_MAX_BATCH_MB": str(settings.zhibu_max_batch_mb),
+                   "ZHIBU_MAX_BATCH_ROWS": str(settings.zhibu_max_batch_rows),
+                   "ZHIBU_MAX_UNPACKED_MB": str(settings.zhibu_max_unpacked_mb)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "zhibu", "batch", str(roster), "--out", str(roster.with_name(REPORT)), "--json",
+        cwd=roster.parent, env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    memory = settings.zhibu_batch_memory_mb * 1024 * 1024
+    try:
+        resource.prlimit(child.pid, resource.RLIMIT_AS, (memory, memory))  # before it has read the roster
+    except ProcessLookupError:
+        pass  # it has already ended: its exit status tells
+    try:
+        reading = asyncio.gather(_bounded(child, child.stdout, SUMMARY_LIMIT),
+                                 _bounded(child, child.stderr, _ERRORS_LIMIT))
+        out, err = await asyncio.wait_for(reading, BATCH_DEADLINE_S)
+        if out is None:
+            raise BadInput(f"名单的内容太长（结果超过 {SUMMARY_LIMIT // 1024 // 1024} MB，例如某个单元格有上百万字），"
+                           "不像是党支部名单。请检查文件。")
+        await child.wait()
+    except asyncio.TimeoutError:
+        raise BadInput(f"名单处理超过 {BATCH_DEADLINE_S // 60} 分钟，已停止。请拆分后再试。") from None
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    errors = (err or b"").decode("utf-8", "replace").strip()
+    if child.returncode == 2:  # the file's problem, in Chinese
+        raise BadInput(errors.removeprefix("错误：").strip() or "名单无法读取。")
+    if child.returncode != 0:
+        log.error("batch child exited with %s: %s", child.returncode, errors[-2000:])
+        cause = "超出内存上限" if "MemoryError" in errors else "出错"
+        raise BadInput(f"处理这份名单时{cause}，已停止。请检查文件，或拆分成几个文件再试。")
+    summary = json.loads(out)
+    summary["chart"] = base64.b64encode(Path(summary["report"]["chart"]).read_bytes()).decode()
     return summary
+
+
+async def _bounded(child: asyncio.subprocess.Process, stream: asyncio.StreamReader, limit: int) -> bytes | None:
+    """All of the child's `stream`; None once it passes `limit` bytes, and the child is stopped (it would
+    wait for ever on a pipe nobody reads)."""
+    data = bytearray()
+    while chunk := await stream.read(65536):
+        data += chunk
+        if len(data) > limit:
+            child.kill()
+            return None
+    return bytes(data)
 
 
 @lru_cache(maxsize=1)
@@ -81,17 +156,16 @@ def batch_page(request: Request, staff: Staff = Depends(current_staff)) -> Respo
 
 @router.post("/batch")
 async def run_batch(request: Request, file: UploadFile, staff: Staff = Depends(checked_form)) -> Response:
+    settings = request.app.state.settings
     runs = _runs(request)
     await asyncio.to_thread(_sweep, runs)
     run_id = secrets.token_urlsafe(18)[:_RUN_ID]
     folder = runs / run_id
     folder.mkdir()
-    content = await file.read()
     try:
-        limit = request.app.state.settings.zhibu_max_upload_mb
-        if len(content) > limit * 1024 * 1024:
-            raise BadInput(f"文件太大（{len(content) / 1024 / 1024:.1f} MB），上限是 {limit} MB。")
-        summary = await asyncio.to_thread(evaluate_roster, folder, file.filename, content)
+        roster = await asyncio.to_thread(save_roster, folder, file.filename, file.file, settings.zhibu_max_upload_mb)
+        async with request.app.state.batching:
+            summary = await evaluate_in_child(settings, roster)
     except BadInput as error:
         shutil.rmtree(folder, ignore_errors=True)
         context = {"summary": None, "error": str(error), "percent": percent}

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from console import knowledge
 from console.auth import Staff, admin_form, current_staff, records_of, redirect
 from console.targets import export_staff_file, without_basis
+from evaluators.untrusted import os_reason
 from knowledge.store import KnowledgeBase
 from records.models import Target
 from zhibu.errors import BadInput
@@ -105,6 +106,9 @@ async def _change(request: Request, staff: Staff, action: str, detail: str, work
     except BadInput as error:
         audit.record(actor, action, "rejected", f"{detail} {error}".strip())
         return redirect(request, "/documents", f"未完成：{error}", "error")
+    except OSError as error:  # a full disk, a read-only home: the knowledge base is left as it was
+        audit.record(actor, action, "failed", f"{detail} {os_reason(error)}".strip())
+        return redirect(request, "/documents", f"未完成：服务器{os_reason(error)}，知识库未改动。请联系系统管理员。", "error")
     except Exception as error:
         audit.record(actor, action, "failed", f"{detail} {type(error).__name__}".strip())
         raise

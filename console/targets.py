@@ -24,6 +24,7 @@ from fastapi.responses import Response
 
 from console import knowledge
 from console.auth import Staff, admin_form, current_staff, records_of, redirect
+from evaluators.parameters import STAFF_RANGES, STAFF_YEARS as YEARS
 from knowledge.clauses import clause_form
 from records.models import Target
 from records.store import Records
@@ -33,8 +34,11 @@ from zhibu.text import chinese_punctuation
 
 router = APIRouter()
 STAFF_FILE = "parameters.yaml"
-YEARS = range(2020, 2101)
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(%|％|万元|万|元)?$")
+# What a Chinese input method types in full width (０–９, ％, ．, ，) becomes ASCII; any other digit (²,
+# Devanagari १, Arabic-Indic ٣) stays what it is and is refused: int() would read some of them silently.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_NUMBER = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,9})?)\s*(%|万元|万|元)?$")
+_YEAR = re.compile(r"^[0-9]{4}$")
 # Figures a clause states, after NFKC (％ → %, full-width digits → digits); a bare number (a year) is no figure.
 _STATED = {"money": re.compile(r"(\d+(?:\.\d+)?)(万元|万|元)"), "share": re.compile(r"(\d+(?:\.\d+)?)%|百分之(\d+(?:\.\d+)?)")}
 FORM_FIELDS = ("parameter", "year", "value", "doc_id", "section", "quote")
@@ -47,20 +51,40 @@ def dated_parameters() -> list[dict[str, Any]]:
     return known_parameters()
 
 
-def parse_value(text: str, kind: str) -> float:
-    """"60%" / "0.6" → 0.6 for a share; "6万" / "60000元" → 60000 for money."""
-    match = _NUMBER.match(text.strip().replace(",", "").replace("，", ""))
+def typed(text: str) -> str:
+    return text.strip().translate(_FULL_WIDTH).replace(",", "")
+
+
+def parse_year(text: str) -> int:
+    """A four-digit year in YEARS, in ASCII or full-width digits."""
+    year = typed(text)
+    if not _YEAR.match(year) or int(year) not in YEARS:
+        raise BadInput(f"年度应为 {YEARS.start}–{YEARS.stop - 1} 之间的四位数字年份（如 2026），"
+                       f"收到“{quoted(text, 20)}”。")
+    return int(year)
+
+
+def parse_value(text: str, kind: str, label: str = "数值") -> float:
+    """"60%" / "0.6" → 0.6 for a share; "6万" / "60000元" → 60000 for money; within the kind's sane range
+    (evaluators.parameters.STAFF_RANGES), else BadInput naming `label`."""
+    match = _NUMBER.match(typed(text))
     if not match:
-        raise BadInput(f"数值看不懂：“{quoted(text)}”。比例可写 60% 或 0.6，金额可写 60000 或 6万。")
+        raise BadInput(f"{label}看不懂：“{quoted(text, 30)}”。请只写数字，比例可写 60% 或 0.6，金额可写 60000 或 6万。")
     number, unit = float(match.group(1)), match.group(2) or ""
+    low, high = STAFF_RANGES[kind]
     if kind == "share":
-        share = number / 100 if unit in ("%", "％") or number > 1 else number
-        if not 0 < share <= 1 or unit.startswith(("万", "元")):
-            raise BadInput("比例应在 0 到 100% 之间，例如 60%。")
-        return round(share, 6)
-    if unit in ("%", "％"):
-        raise BadInput("这是金额，请写元数，例如 60000 或 6万。")
-    return number * 10_000 if unit.startswith("万") else number
+        if unit.startswith(("万", "元")):
+            raise BadInput(f"{label}是比例，请写百分数，例如 60%。")
+        share = round(number / 100 if unit == "%" or number > 1 else number, 6)
+        if not low <= share <= high:
+            raise BadInput(f"{label}应在 {low:.0%} 到 {high:.0%} 之间，例如 60%；收到“{quoted(text, 30)}”。")
+        return share
+    if unit == "%":
+        raise BadInput(f"{label}是金额，请写元数，例如 60000 或 6万。")
+    amount = number * 10_000 if unit.startswith("万") else number
+    if not low <= amount <= high:
+        raise BadInput(f"{label}应在 {low:g} 元到 {high / 1e8:g} 亿元之间；收到“{quoted(text, 30)}”。")
+    return amount
 
 
 def show_value(kind: str, value: float) -> str:
@@ -163,27 +187,27 @@ async def add_target(request: Request, parameter: str = Form(""), year: str = Fo
     try:
         if parameter not in known:
             raise BadInput("请选择一个参数。")
-        if not year.strip().isdigit() or int(year) not in YEARS:
-            raise BadInput(f"年度应为 {YEARS.start}–{YEARS.stop - 1} 之间的四位年份。")
-        if not section.strip():
-            raise BadInput("请写明条款所在的章节，例如“一、（二）”。")
+        year_number = parse_year(year)
+        if not section.strip() or len(section) > 200:
+            raise BadInput("请写明条款所在的章节（200 字以内），例如“一、（二）”。")
         kind = known[parameter].get("kind", "money")
-        number = parse_value(value, kind)
+        number = parse_value(value, kind, known[parameter]["label"])
         source = await asyncio.to_thread(knowledge.check_clause, settings, doc_id, quote)
         check_figure(number, quote, kind)
     except BadInput as error:
-        request.app.state.audit.record(f"console:{staff.user.name}", "target", "rejected", f"{parameter} {year} {error}")
+        request.app.state.audit.record(f"console:{staff.user.name}", "target", "rejected",
+                                       f"{quoted(parameter, 60)} {quoted(year, 20)} {error}")
         return await _page(request, staff, form, f"未保存：{error}", status_code=400)
-    existing = next((t for t in records.targets() if (t.parameter, t.year) == (parameter, int(year))), None)
+    existing = next((t for t in records.targets() if (t.parameter, t.year) == (parameter, year_number)), None)
     if existing is not None and replace != "yes":
         return await _page(request, staff, form, replacing=existing, replacing_with=number)
     source |= {"section": section.strip(), "quote": quote.strip()}
-    records.set_target(parameter=parameter, year=int(year), value=number, source=source, entered_by=staff.user.name)
+    records.set_target(parameter=parameter, year=year_number, value=number, source=source, entered_by=staff.user.name)
     export_staff_file(records, settings)
-    request.app.state.audit.record(f"console:{staff.user.name}", "target", "ok", f"{parameter} {year} = {number}")
+    request.app.state.audit.record(f"console:{staff.user.name}", "target", "ok", f"{parameter} {year_number} = {number}")
     label = known[parameter]["label"]
     replaced = f"（原为 {show_value(kind, existing.value)}）" if existing is not None else ""
-    return redirect(request, "/targets", f"已保存：{year} 年度{label}为 {show_value(kind, number)}{replaced}。")
+    return redirect(request, "/targets", f"已保存：{year_number} 年度{label}为 {show_value(kind, number)}{replaced}。")
 
 
 @router.post("/targets/delete")

@@ -21,6 +21,7 @@ figure, used until the year's own figure is confirmed).
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from functools import lru_cache
@@ -32,6 +33,12 @@ EXACT, STAFF, USER_SUPPLIED, LATEST, NEAREST = "exact", "staff", "user_supplied"
 TO_CONFIRM = frozenset({LATEST, NEAREST})
 KINDS = {"share": "", "money": "元"}
 STAFF_FILE_NAME = "parameters.yaml"
+# What a staff-entered figure may be, per kind, like the rulebook's own: a share of at least 1% and at most
+# 100%; an amount of 1元 to 1亿元 (the texts' standards are 万元 figures). The console refuses anything else
+# at the form; a file edited by hand that holds one is not used for that entry (the documented figure is,
+# marked 待确认).
+STAFF_RANGES = {"share": (0.01, 1.0), "money": (1.0, 100_000_000.0)}
+STAFF_YEARS = range(2020, 2101)
 
 
 class DatedValue(NamedTuple):
@@ -208,14 +215,18 @@ def _staff_entry(item: Any, parameters: dict[str, Parameter]) -> tuple[tuple[str
         return None, f"parameter（参数）{name!r} 不存在，可选：" + "、".join(f"{key}（{p.label}）" for key, p in parameters.items())
     parameter = parameters[name]
     year, value, source = item.get("year"), item.get("value"), item.get("source")
-    if type(year) is not int or not 2000 <= year <= 2100:
-        return None, f"year（年度）应为四位年份，收到 {year!r}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if type(year) is not int or year not in STAFF_YEARS:
+        return None, f"year（年度）应为四位年份（{STAFF_YEARS.start}—{STAFF_YEARS.stop - 1}），收到 {year!r}"
+    not_finite = isinstance(value, float) and not math.isfinite(value)  # .inf, .nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not_finite:
         return None, f"value（数值）应为数字，收到 {value!r}"
-    if parameter.kind == "share" and not 0 < value <= 1:
-        return None, f"value（{parameter.label}）是比例，应写0到1之间的小数（如0.6表示60%），收到 {value!r}"
+    low, high = STAFF_RANGES[parameter.kind]
+    if parameter.kind == "share" and not low <= value <= high:
+        return None, f"value（{parameter.label}）是比例，应写0到1之间的小数（如0.6表示60%，至少{low}），收到 {value!r}"
     if parameter.kind == "money" and value < 0:
         return None, f"value（{parameter.label}）不能为负数，收到 {value!r}"
+    if parameter.kind == "money" and not low <= value <= high:
+        return None, f"value（{parameter.label}）应在{low:g}元到{high / 1e8:g}亿元之间，收到 {value!r}"
     if not isinstance(source, dict) or not str(source.get("document") or "").strip():
         return None, "source（依据）须写明文件名称 document（可再写 doc_number 文号、section 章节、quote 原文）"
     citation = {key: str(source.get(key) or "") for key in ("document", "doc_number", "section", "quote", "doc_id")}

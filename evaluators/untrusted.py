@@ -133,18 +133,24 @@ def csv_rows(text: str, name: str) -> Iterator[list[str]]:
 
 
 def check_xlsx(path: Path) -> None:
-    """Refuse a workbook over the file cap, or that is no zip archive or unpacks to more than
-    XLSX_EXPANSION × the file cap."""
+    """Refuse, from the zip directory and before any parsing, a workbook over the file cap, or that is no
+    zip archive, or unpacks to more than XLSX_EXPANSION × the file cap or ZHIBU_MAX_UNPACKED_MB (the
+    documents' cap and message). Every part counts: the workbook's relations may name any part as its
+    shared strings or a sheet, whatever it is called."""
+    from ingest.loaders import Limits
+
     check_size(path, batch_limit(), "ZHIBU_MAX_BATCH_MB")
     limit = batch_limit() * XLSX_EXPANSION
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise BadInput(f"无法读取 {quoted(path.name)}：不是有效的 .xlsx 文件") from None
+    unpacked = sum(member.file_size for member in members)
     if unpacked > limit:
         raise BadInput(f"{quoted(path.name)} 解压后有 {_amount(unpacked)}，超过上限 {_amount(limit)}"
                        "（上限为 ZHIBU_MAX_BATCH_MB 的 10 倍）")
+    Limits.from_settings(_settings()).check_unpacked(unpacked, path.name)
 
 
 def sheet_rows(sheet: Any, name: str) -> Iterator[tuple]:
@@ -211,7 +217,7 @@ def write_whole(out: Path, write: Callable[[Path], Path]) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".zhibu-report-", dir=out.parent))
     except OSError as error:
-        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{_os_reason(error)}") from None
+        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{os_reason(error)}") from None
     try:
         made = write(staging / out.name)
         for item in staging.iterdir():
@@ -220,7 +226,7 @@ def write_whole(out: Path, write: Callable[[Path], Path]) -> Path:
             os.replace(item, out.parent / item.name)
         return out.parent / made.name
     except OSError as error:
-        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{_os_reason(error)}；原有文件未改动") from None
+        raise BadInput(f"无法写入报告 {quoted(str(out), 300)}：{os_reason(error)}；原有文件未改动") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -238,5 +244,5 @@ _OS_REASONS = {
 }
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
     return _OS_REASONS.get(error.errno, f"系统错误 {errno.errorcode.get(error.errno, error.errno)}")

@@ -123,8 +123,6 @@ class ConsoleUser(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -139,6 +137,17 @@ class ConsoleSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[ConsoleUser] = relationship()
+
+
+class LoginThrottle(Base):
+    """Sign-in attempts counted against one budget: a client address, a name or a known browser (the key is
+    a salted hash of which). Nothing here is a lock: the store turns the count into a wait (backoff)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the database's clock, never a console's
 
 
 class KbChange(Base):

@@ -6,30 +6,51 @@ threads and between processes (the bot and the console on one `ZHIBU_HOME`).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.database import session_factory
 from records.models import (ADMIN, ANSWERED, DOWN, FINISHED, NOT_COVERED, PARTIAL, REASONS, STARTED, UP, VIEWER,
-                            ConsoleSession, ConsoleUser, Feedback, KbChange, Question, SelfCheckEvent, Target)
+                            ConsoleSession, ConsoleUser, Feedback, KbChange, LoginThrottle, Question, SelfCheckEvent,
+                            Target)
 from records.privacy import Hasher, log_salt
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
 
 CHINA = timezone(timedelta(hours=8))  # days in the statistics are Beijing days
-MAX_FAILED_LOGINS = 5
-LOCK_OUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 _PASSWORDS = PasswordHasher()
 _DUMMY_HASH = _PASSWORDS.hash("never a password")  # unknown names cost as much time as known ones
+# What can go wrong under the store: the database (locked, read-only, down, full) or the records folder.
+STORE_FAILURES = (SQLAlchemyError, OSError)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Sign-in attempts one key may make before each further one waits, doubling up to `longest_s`."""
+
+    free: int
+    longest_s: int
+
+
+# Per client address, per name (known or not: the same answer for both) and per browser that signed in
+# as that name before (its signed cookie replaces the other two, so an attacker slowing a name down does not
+# slow down its owner). Counts are forgotten an hour after the last attempt.
+BUDGETS = {"client": Budget(free=10, longest_s=900), "name": Budget(free=5, longest_s=300),
+           "device": Budget(free=10, longest_s=60)}
+BUDGET_WINDOW = timedelta(hours=1)
+FIRST_WAIT_S = 4  # the first wait past a budget; each further attempt doubles it
 
 
 def now() -> datetime:
@@ -64,9 +85,24 @@ class PendingGroup:
 
 class Records:
     def __init__(self, settings: Settings) -> None:
+        """Nothing is opened here: a database that is down or a read-only folder fails the first use (and
+        each use until it is back), never the start of the bot or the console."""
         self.settings = settings
-        self._session: sessionmaker[Session] = session_factory(settings)
-        self.hash_id = Hasher(log_salt(settings))
+        self._factory: sessionmaker[Session] | None = None
+        self._hasher: Hasher | None = None
+        self._counting = threading.Lock()  # one sign-in attempt counted at a time in this process
+
+    @property
+    def _session(self) -> sessionmaker[Session]:
+        if self._factory is None:
+            self._factory = session_factory(self.settings)
+        return self._factory
+
+    @property
+    def hash_id(self) -> Hasher:
+        if self._hasher is None:
+            self._hasher = Hasher(log_salt(self.settings))
+        return self._hasher
 
     # ---- question log and feedback -----------------------------------------------------------
     def log_question(self, *, channel: str, chat_id: int, user_id: int, question: str, answer: str, status: str,
@@ -218,11 +254,13 @@ class Records:
 
     # ---- console accounts ----------------------------------------------------------------------
     def add_user(self, name: str, password: str, role: str = VIEWER) -> None:
+        """Create an account, or reset its password and role: every session it had ends (a reset is what
+        follows a leaked password)."""
         name = name.strip()
         if role not in (VIEWER, ADMIN):
             raise BadInput(f"角色只能是 {VIEWER} 或 {ADMIN}。")
-        if not name or len(name) > 80:
-            raise BadInput("用户名不能为空，且不超过 80 个字符。")
+        if not name or len(name) > 80 or not name.isprintable():
+            raise BadInput("用户名不能为空、不能含控制字符，且不超过 80 个字符。")
         if len(password) < 8:
             raise BadInput("密码至少 8 位。")
         with self._session.begin() as session:
@@ -230,44 +268,75 @@ class Records:
             if user is None:
                 user = ConsoleUser(name=name, created_at=now())
                 session.add(user)
-            user.password_hash, user.role, user.failed_logins, user.locked_until = _PASSWORDS.hash(password), role, 0, None
+            else:
+                session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+            user.password_hash, user.role = _PASSWORDS.hash(password), role
 
     def users(self) -> list[ConsoleUser]:
         with self._session() as session:
             return list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.name)))
 
-    def authenticate(self, name: str, password: str) -> tuple[ConsoleUser | None, str]:
-        """(user, "") on success, else (None, why in Chinese). Locks the account after repeated failures."""
-        with self._session.begin() as session:
+    def is_account(self, name: str) -> bool:
+        with self._session() as session:
+            return session.scalar(select(ConsoleUser.id).where(ConsoleUser.name == name.strip())) is not None
+
+    def check_password(self, name: str, password: str) -> tuple[ConsoleUser | None, bool]:
+        """(the user when the password is right, whether the name is an account); unknown names cost one
+        hash too. Throttling is `login_wait`'s, before this."""
+        with self._session() as session:
             user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name.strip()))
-            if user is None:
-                _verify(_DUMMY_HASH, password)
-                return None, "用户名或密码错误。"
-            if user.locked_until is not None and user.locked_until > now():
-                return None, f"连续输错密码次数过多，账号已锁定，请 {_minutes_until(user.locked_until)} 分钟后再试。"
-            if not _verify(user.password_hash, password):
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.failed_logins, user.locked_until = 0, now() + LOCK_OUT
-                    return None, f"连续输错密码 {MAX_FAILED_LOGINS} 次，账号已锁定 {LOCK_OUT.seconds // 60} 分钟。"
-                return None, "用户名或密码错误。"
-            user.failed_logins, user.locked_until = 0, None
-            return user, ""
+        if user is None:
+            _verify(_DUMMY_HASH, password)
+            return None, False
+        return (user if _verify(user.password_hash, password) else None), True
+
+    def login_wait(self, keys: dict[str, str]) -> int:
+        """Seconds before a sign-in may be tried against these budgets ({budget: who}); 0 counts the attempt
+        now, before its password is hashed, so parallel attempts cannot all slip through."""
+        hashed = {kind: self.hash_id(f"{kind}:{who}") for kind, who in keys.items()}
+        with self._counting, self._session.begin() as session:
+            moment = database_now(session)
+            rows = {row.key: row for row in session.scalars(select(LoginThrottle)
+                                                             .where(LoginThrottle.key.in_(hashed.values())))}
+            counted = {kind: _counted(rows.get(key), moment) for kind, key in hashed.items()}
+            wait = max((_wait_s(BUDGETS[kind], row, moment) for kind, row in counted.items() if row), default=0)
+            if wait:
+                return wait
+            for kind, key in hashed.items():
+                row = counted[kind]
+                if row is None:
+                    row = LoginThrottle(key=key, attempts=0, last_at=moment)
+                    session.add(row)
+                row.attempts, row.last_at = row.attempts + 1, moment
+            return 0
+
+    def login_succeeded(self, keys: dict[str, str]) -> None:
+        """A right password clears the name's and the browser's budgets and takes its own attempt off the
+        client address's (an office behind one address signs in many times a day)."""
+        hashed = {kind: self.hash_id(f"{kind}:{who}") for kind, who in keys.items()}
+        with self._session.begin() as session:
+            session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(
+                [key for kind, key in hashed.items() if kind != "client"])))
+            if "client" in hashed:
+                session.execute(update(LoginThrottle).where(LoginThrottle.key == hashed["client"],
+                                                            LoginThrottle.attempts > 0)
+                                .values(attempts=LoginThrottle.attempts - 1))
 
     def open_session(self, user: ConsoleUser) -> tuple[str, str]:
         """(cookie token, CSRF token) of a new sign-in; expired sessions are swept on the way."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self._session.begin() as session:
-            session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now()))
+            moment = database_now(session)
+            session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < moment))
             session.add(ConsoleSession(token_hash=_token_hash(token), user_id=user.id, csrf=csrf,
-                                       expires_at=now() + SESSION_LIFETIME))
+                                       expires_at=moment + SESSION_LIFETIME))
         return token, csrf
 
     def session_user(self, token: str) -> tuple[ConsoleUser, str] | None:
         """(user, CSRF token) of a live session, else None."""
         with self._session() as session:
             found = session.get(ConsoleSession, _token_hash(token))
-            if found is None or found.expires_at < now():
+            if found is None or found.expires_at < database_now(session):
                 return None
             return found.user, found.csrf
 
@@ -292,8 +361,42 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def _minutes_until(moment: datetime) -> int:
-    return max(1, int((moment - now()).total_seconds() // 60) + 1)
+def _counted(row: LoginThrottle | None, moment: datetime) -> LoginThrottle | None:
+    """The row while its count holds; an hour after the last attempt it starts over."""
+    if row is not None and moment - row.last_at > BUDGET_WINDOW:
+        row.attempts = 0
+    return row
+
+
+def _wait_s(budget: Budget, row: LoginThrottle, moment: datetime) -> int:
+    over = row.attempts - budget.free
+    if over < 0:
+        return 0
+    wait = min(FIRST_WAIT_S * 2 ** over, budget.longest_s) - (moment - row.last_at).total_seconds()
+    return max(0, int(wait + 0.999))
+
+
+def database_now(session: Session) -> datetime:
+    """The database's clock (aware UTC): consoles sharing a store may disagree; the store does not."""
+    if session.get_bind().dialect.name == "sqlite":
+        stamp = session.scalar(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))
+        return datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+    return session.scalar(select(func.now())).astimezone(timezone.utc)
+
+
+_PROBLEMS = (("database is locked", "记录库正被其他程序占用"), ("readonly", "记录库所在文件夹只读或没有写入权限"),
+             ("read-only", "记录库所在文件夹只读或没有写入权限"), ("disk is full", "磁盘空间不足"),
+             ("unable to open", "无法打开记录库文件"), ("connection", "无法连接数据库服务器"))
+_OS_PROBLEMS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "记录库所在文件夹只读", errno.EACCES: "没有写入记录库的权限",
+                errno.EPERM: "没有写入记录库的权限"}
+
+
+def store_problem(error: BaseException) -> str:
+    """What went wrong with the store, in Chinese, for a page or a log line (never the driver's words)."""
+    if isinstance(error, OSError):
+        return _OS_PROBLEMS.get(error.errno, "记录库文件夹无法使用")
+    words = str(getattr(error, "orig", error)).lower()
+    return next((problem for marker, problem in _PROBLEMS if marker in words), "记录库出错")
 
 
 def _token_hash(token: str) -> str:

@@ -129,12 +129,14 @@ def console(
     context: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="监听地址（对外请放在 HTTPS 反向代理之后，保持 127.0.0.1）"),
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="端口"),
+    forwarded_allow_ips: str = typer.Option("", "--forwarded-allow-ips",
+                                            help="HTTPS 反向代理的地址（逗号分隔）：只相信它们转来的 X-Forwarded-* 头"),
 ) -> None:
     """启动工作人员控制台（默认 http://127.0.0.1:8080/）。"""
     if context.invoked_subcommand is None:
         from console.server import run_console
 
-        run_console(host, port)
+        run_console(host, port, forwarded_allow_ips or None)
 
 
 @console_app.command("add-user", options_metavar="[选项]")

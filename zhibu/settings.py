@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     zhibu_upload_memory_mb: int = 3072
     # Times are stored in UTC and shown to staff in this zone (an IANA name).
     zhibu_timezone: str = "Asia/Shanghai"
+    # The staff console: host names it answers to (DNS rebinding), and the memory of the process that reads
+    # an uploaded roster (docs/console.md).
+    zhibu_console_hosts: str = "localhost,127.0.0.1"
+    zhibu_batch_memory_mb: int = Field(1024, ge=256)
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod

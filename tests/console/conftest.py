@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -97,15 +98,17 @@ def postgres_url():
 
 # ---- the console, served --------------------------------------------------------------------------
 class ServedConsole:
-    def __init__(self, settings: Settings) -> None:
+    """The console as `zhibu console` serves it (console.server.server_config), in a thread."""
+
+    def __init__(self, settings: Settings, forwarded_allow_ips: str | None = None) -> None:
         import uvicorn
 
-        from console.app import create_app
+        from console.server import server_config
 
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        config = server_config(settings, "127.0.0.1", self.port, forwarded_allow_ips, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -175,3 +178,32 @@ def log_in(page, name: str, password: str = PASSWORD) -> None:
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+# ---- real faults (need root: mount) ----------------------------------------------------------
+def _mount(*arguments: str) -> None:
+    done = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here ({done.stderr.strip()[:120]}): the fault needs root")
+
+
+@contextmanager
+def read_only(folder: Path):
+    """`folder` read-only for everyone, root included (a bind mount remounted read-only)."""
+    _mount("--bind", str(folder), str(folder))
+    try:
+        _mount("-o", "remount,bind,ro", str(folder))
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+@contextmanager
+def tiny_disk(folder: Path, size: str = "256k"):
+    """An empty tmpfs of `size` mounted on `folder` (created if missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)

@@ -17,6 +17,7 @@ from bot.library import Library
 from bot.terminal import TerminalChat
 from knowledge.store import KnowledgeBase
 from records.store import now, open_records
+from tests.console.conftest import read_only
 
 QUESTION = "党员评议优秀比例要达到多少？"
 
@@ -140,3 +141,19 @@ async def test_terminal_feedback_is_typed_and_never_a_numbered_choice(settings):
     await chat.turn(Event(command="check"))
     await chat.turn(chat.event_for("1"))  # a number still picks the self-check's first choice (嘎查村)
     assert "领域：嘎查村" in out.getvalue()
+
+
+async def test_an_unwritable_records_folder_never_stops_an_answer_nor_alerts_the_admins(bot_settings, fake):
+    """The bot answers (without 👍/👎) and sends no traceback to the admins when the records folder is read-only."""
+    folder = bot_settings.zhibu_home / "records"
+    folder.mkdir(exist_ok=True)
+    with read_only(folder):
+        running = await RunningBot.start(bot_settings, fake)
+        try:
+            answer = await running.person(2301).say(QUESTION, expect="出处")
+            assert "90%" in answer["text"] and "👍 有用" not in [label for label, _ in buttons_of(answer)]
+            to_admins = [message["text"] for (chat, _), message in fake.messages.items() if chat == ADMIN_ID]
+            assert not any("Traceback" in text or "出了点问题" in text for text in to_admins)
+        finally:
+            await running.stop()
+        running.assert_no_errors()

@@ -29,13 +29,14 @@ from tests.console.conftest import ADMIN, PASSWORD, free_port
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
+LOCAL = "http://localhost"  # a host name the console answers to by default (ZHIBU_CONSOLE_HOSTS)
 PAGES = ("/questions", "/documents", "/targets", "/batch", "/stats")
 SHIPPED = ("guidance-2020-02", "plan-2020-04", "work-guide-2020")
 
 
 @pytest.fixture
 def client(settings, records):
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -102,7 +103,7 @@ def test_add_user_reads_the_password_from_stdin_and_checks_the_role(settings, tm
     created = run_zhibu("console", "add-user", "王五", "--role", "admin", home=home, input="a long password\n")
     assert created.returncode == 0 and "王五" in created.stdout
     get_settings.cache_clear()
-    user, _ = open_records(get_settings()).authenticate("王五", "a long password")
+    user, _ = open_records(get_settings()).check_password("王五", "a long password")
     assert user is not None and user.role == "admin"
     bad_role = run_zhibu("console", "add-user", "赵六", "--role", "boss", home=home, input="a long password\n")
     assert bad_role.returncode == 2 and "角色只能是" in bad_role.stderr
@@ -170,7 +171,7 @@ def test_the_console_runs_on_postgresql(postgres_url, settings, monkeypatch):
     records.add_user(ADMIN, PASSWORD, "admin")
     records.log_question(channel="telegram", chat_id=9, user_id=9, question="党费怎么交", answer="……",
                          status="not_covered", cited=[], generation="g", wording=wording_of("党费怎么交"))
-    with TestClient(create_app(on_postgres)) as client:
+    with TestClient(create_app(on_postgres), base_url=LOCAL) as client:
         signed_in(client)
         assert "党费怎么交" in client.get("/questions").text
         assert '<span class="value" id="total">1</span>' in client.get("/stats").text

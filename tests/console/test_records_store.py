@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from records.database import database_url, engine_for
 from records.models import DOWN, UP
-from records.store import MAX_FAILED_LOGINS, Records, now
+from records.store import BUDGETS, FIRST_WAIT_S, Records, now
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
 
@@ -25,7 +25,8 @@ def store(request, tmp_path) -> Records:
     records = Records(settings)
     if url:  # one server for the session: every test starts from empty tables
         with engine_for(database_url(settings)).begin() as connection:
-            tables = "questions, feedback, selfcheck_events, targets, console_users, console_sessions, kb_changes"
+            tables = ("questions, feedback, selfcheck_events, targets, console_users, console_sessions, kb_changes, "
+                      "login_throttle")
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return records
 
@@ -58,6 +59,8 @@ def test_the_generated_salt_is_private_to_its_owner(store):
     if store.settings.zhibu_database_url:
         pytest.skip("the salt file is the same on every database")
     salt = store.settings.zhibu_home / "records" / "log_salt"
+    assert not salt.exists()  # made on first use: opening the store touches nothing
+    store.hash_id(1)
     assert stat.S_IMODE(salt.stat().st_mode) == 0o600 and len(salt.read_bytes()) == 64
 
 
@@ -126,22 +129,58 @@ def test_one_target_per_parameter_and_year(store):
     assert store.delete_target("targets.share", 2027) and not store.delete_target("targets.share", 2027)
 
 
-def test_accounts_hash_passwords_lock_out_and_end_sessions(store):
+def test_accounts_hash_passwords_and_end_sessions(store):
     store.add_user("管理员甲", "correct horse 2026", "admin")
     user = store.users()[0]
     assert user.password_hash.startswith("$argon2") and "correct horse" not in user.password_hash
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        assert store.authenticate("管理员甲", "wrong")[1] == "用户名或密码错误。"
-    found, why = store.authenticate("管理员甲", "wrong")
-    assert found is None and "锁定" in why
-    found, why = store.authenticate("管理员甲", "correct horse 2026")
-    assert found is None and "锁定" in why  # even the right password waits out the lock
-    store.add_user("管理员甲", "a new password", "admin")  # resetting the password lifts the lock
-    user, _ = store.authenticate("管理员甲", "a new password")
+    assert store.check_password("管理员甲", "wrong") == (None, True)
+    assert store.check_password("无此人", "whatever") == (None, False)
+    user, known = store.check_password("管理员甲", "correct horse 2026")
+    assert known and user.name == "管理员甲"
     token, csrf = store.open_session(user)
     assert store.session_user(token)[1] == csrf
     store.close_session(token)
     assert store.session_user(token) is None
-    assert store.authenticate("无此人", "whatever")[0] is None
+
+
+def test_a_password_reset_ends_every_session_of_the_account(store):
+    store.add_user("管理员甲", "correct horse 2026", "admin")
+    user, _ = store.check_password("管理员甲", "correct horse 2026")
+    sessions = [store.open_session(user)[0] for _ in range(3)]
+    store.add_user("管理员甲", "a new password", "admin")  # `zhibu console add-user` after a leak
+    assert [store.session_user(token) for token in sessions] == [None, None, None]
+    assert store.check_password("管理员甲", "correct horse 2026")[0] is None
+
+
+def test_sign_in_budgets_slow_down_and_never_lock(store):
+    name_budget = BUDGETS["name"]
+    keys = {"client": "203.0.113.7", "name": "管理员甲"}
+    assert [store.login_wait(keys) for _ in range(name_budget.free)] == [0] * name_budget.free
+    assert 0 < store.login_wait(keys) <= FIRST_WAIT_S  # the next one waits seconds, not fifteen minutes
+    assert store.login_wait({"client": "198.51.100.1", "name": "其他人"}) == 0  # other names, other clients go on
+    assert store.login_wait({"device": "a browser that signed in as 管理员甲"}) == 0  # its owner goes on too
+    store.login_succeeded(keys)
+    assert store.login_wait(keys) == 0
+
+
+def test_sign_in_waits_are_counted_on_the_database_clock(store, monkeypatch):
+    """A console whose clock runs a year ahead neither waits a year nor skips the wait."""
+    import records.store as store_module
+
+    keys = {"client": "203.0.113.9", "name": "管理员乙"}
+    for _ in range(BUDGETS["name"].free):
+        store.login_wait(keys)
+    monkeypatch.setattr(store_module, "now", lambda: store_module.datetime.now(store_module.timezone.utc)
+                        + timedelta(days=365))
+    assert 0 < store.login_wait(keys) <= FIRST_WAIT_S
+    store.add_user("管理员乙", "correct horse 2026", "admin")
+    user, _ = store.check_password("管理员乙", "correct horse 2026")
+    token, _ = store.open_session(user)
+    assert store.session_user(token) is not None  # not expired by a clock a year ahead
+
+
+def test_accounts_need_a_printable_name_and_a_long_password(store):
     with pytest.raises(BadInput):
         store.add_user("短", "short", "admin")
+    with pytest.raises(BadInput):
+        store.add_user("管理员\x00甲", "a long password", "admin")
