@@ -8,7 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from records.store import now, open_records
 from tests.console.conftest import ADMIN, log_in
 from tests.console.test_console_browser import INCOME_CLAUSE, NOTICE_TITLE, notice_docx, upload
 from tests.evaluators.evaluator_helpers import passing_profile
+
+BEIJING = ZoneInfo("Asia/Shanghai")  # the console names reports by the day in ZHIBU_TIMEZONE (default)
 
 ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 SIZES = {"phone": (390, 844), "desktop": (1366, 768)}
@@ -112,7 +115,7 @@ def test_a_roster_from_the_template_gives_reasons_and_a_formatted_report(sized, 
 
     with page.expect_download() as download:
         page.click("text=下载评估报告")
-    assert download.value.suggested_filename == f"乌兰县支部名单_评估报告_{date.today().isoformat()}.xlsx"
+    assert download.value.suggested_filename == f"乌兰县支部名单_评估报告_{datetime.now(BEIJING).date().isoformat()}.xlsx"
     saved = tmp_path / "report.xlsx"
     download.value.save_as(saved)
     report = load_workbook(saved)
