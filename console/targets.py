@@ -34,7 +34,7 @@ _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(%|％|万元|万|元)?$")
 
 def dated_parameters() -> list[dict[str, Any]]:
     """Every dated parameter: name, label, kind (share | money), values [{from, until, value, source, origin}]."""
-    from evaluators.parameters import known_parameters
+    from evaluators.coverage import known_parameters
 
     return known_parameters()
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from ingest.clean import normalize_chars
+from zhibu.text import normalize_chars
 from zhibu.errors import quoted, quoted_value
 
 # Contract enums: value → Chinese label, in the contract's order.

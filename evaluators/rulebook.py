@@ -19,9 +19,9 @@ import yaml
 from evaluators.checks import Check, Words, from_spec
 from evaluators.parameters import KINDS, DatedValue, Parameter, ParameterTable, staff_file
 from evaluators.profile import DOMAINS, ask_as, contract_fields
+from evaluators.yaml_text import parse_yaml
 
 RULES_DIR = Path(__file__).with_name("rules")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
 
 
 class RulebookError(Exception):
@@ -127,11 +127,6 @@ class DomainRules(NamedTuple):
     criteria: tuple[Criterion, ...]
     benefits: tuple[BenefitRule, ...]
     words: Words
-
-
-def parse_yaml(text: str) -> Any:
-    """Safe YAML (raises yaml.YAMLError)."""
-    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 def _read(path: Path) -> dict:
