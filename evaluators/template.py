@@ -33,7 +33,7 @@ def profile_template(domain: str, year: int | None = None) -> str:
         _line("year", str(year), "评定年度"),
         _line("name", "", "党支部名称"),
     ]
-    sections: dict[str, list[str]] = {"": [], "negative": [], "facts": []}
+    sections: dict[str, list[str]] = {"": [], "negative": [], "facts": [], "basic": []}
     for key, info in contract_fields(domain).items():
         spec = rules.facts.get(key)
         if key in IDENTITY_KEYS or spec is None or (spec.ask_domains is not None and domain not in spec.ask_domains):
@@ -41,7 +41,8 @@ def profile_template(domain: str, year: int | None = None) -> str:
         head, _, rest = key.rpartition(".")
         sections[head].append(_line(rest, "", _comment(spec, ask_as(info), key), indent="  " if head else ""))
     lines += sections[""]
-    for head, title in (("negative", "负面情形（当年度）"), ("facts", f"{DOMAINS[domain]}党支部的参考标准（工作指南 附件2）")):
+    for head, title in (("negative", "负面情形（当年度）"), ("facts", f"{DOMAINS[domain]}党支部的参考标准（工作指南 附件2）"),
+                        ("basic", "基本标准（工作指南 四：“五个基本”“五强”）")):
         lines += ["", f"{head}:{' ' * (_COMMENT_COLUMN - len(head) - 1)}# {title}"] + sections[head]
     lines += _parameter_lines(domain, rulebook)
     return "\n".join(lines) + "\n"

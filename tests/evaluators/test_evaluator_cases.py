@@ -15,7 +15,10 @@ DEV = load_dev_cases()
 @pytest.mark.skipif(not DEV, reason=f"dev cases not found at {DEV_CASES}")
 @pytest.mark.parametrize("case", DEV, ids=[case["id"] for case in DEV])
 def test_dev_case(case):
-    evaluation = evaluate(case["profile"])
+    """The shared dev set predates the basic standards (rules/basic.yaml): each profile is read as one
+    that states them all met, so the set keeps testing the contract's criteria."""
+    basic = load_case_file(CASES_DIR / f"{case['profile']['domain']}.yaml")[0]["basic"]
+    evaluation = evaluate(case["profile"] | {"basic": basic})
     expect = case["expect"]
     assert evaluation.verdict == expect["verdict"]
     assert set(evaluation.failing_facts) == set(expect["failing_facts"])
