@@ -3,10 +3,24 @@ parameter list of the staff console. (Kept apart from `parameters.py`, which the
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from evaluators.parameters import year_span
 from evaluators.rulebook import load_rulebook
+
+
+FIRST_RATED_YEAR = 2020  # the 最强党支部 scheme starts with the 2020 documents (从2020年起)
+
+
+def year_range_notice(year: int, today: date | None = None) -> str | None:
+    """A warning when `year` lies outside 2020…this year (the chat refuses such a year; `zhibu check` warns)."""
+    this_year = (today or date.today()).year
+    if FIRST_RATED_YEAR <= year <= this_year:
+        return None
+    why = "“最强党支部”评定从2020年开始" if year < FIRST_RATED_YEAR else "这一年度还没有到"
+    return (f"提示：评定年度{year}年不在{FIRST_RATED_YEAR}年至{this_year}年之间（{why}），请核对档案中的年度；"
+            "以下结论照常给出，仅供参考。")
 
 
 def known_parameters() -> list[dict[str, Any]]:

@@ -174,6 +174,15 @@ class Evaluation:
         """The Chinese name of a profile key."""
         return self._rules.words.label(key)
 
+    def show(self, key: str, value: Any) -> str:
+        """A profile value in words (是/否, 8万元 → 80,000元, 30%, 场所、设施)."""
+        return self._rules.words.show(key, value)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The validated profile the evaluation read, dotted keys (read-only by convention)."""
+        return self._values
+
     def by_status(self, status: str) -> list[CriterionResult]:
         return [result for result in self.criteria if result.status == status]
 
