@@ -34,9 +34,15 @@ MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 REACHED, TO_CONFIRM, AWAITING_REVIEW, NOT_REACHED, NOT_APPLICABLE_TEXT = "达到", "待确认", "待四评", "未达到", "不适用"
 
 
-def application_template() -> Path:
-    """The 申报模板 in force: the console's replacement, else the configured file, else the shipped one."""
-    saved = staff_file().with_name(SAVED_TEMPLATE_NAME)
+def _saved(home: Path | None) -> Path:
+    return (home / SAVED_TEMPLATE_NAME) if home else staff_file().with_name(SAVED_TEMPLATE_NAME)
+
+
+def application_template(home: Path | None = None) -> Path:
+    """The 申报模板 in force: the console's replacement, else the configured file, else the shipped one.
+
+    `home` is ZHIBU_HOME (the console passes its settings'); by default read as the staff parameter file is."""
+    saved = _saved(home)
     if saved.is_file():
         return saved
     configured = os.environ.get(TEMPLATE_SETTING)
@@ -118,13 +124,13 @@ def application_filename(evaluation: Evaluation) -> str:
     return f"申报表-{label[:40] or DOMAINS[evaluation.domain]}-{evaluation.year}年度.docx"
 
 
-def save_application_template(content: bytes) -> Path:
+def save_application_template(content: bytes, home: Path | None = None) -> Path:
     """Check an uploaded 申报模板 (a .docx that renders a sample self-check) and make it the one in force."""
     if len(content) > MAX_TEMPLATE_BYTES:
         raise BadInput(f"模板文件太大（超过 {MAX_TEMPLATE_BYTES // 1024 // 1024} MB）。")
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise BadInput("上传的不是 Word 文档（.docx）。")
-    target = staff_file().with_name(SAVED_TEMPLATE_NAME)
+    target = _saved(home)
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp = tempfile.mkstemp(dir=target.parent, prefix=".申报模板.", suffix=".docx")
     with os.fdopen(descriptor, "wb") as handle:
@@ -138,9 +144,9 @@ def save_application_template(content: bytes) -> Path:
     return target
 
 
-def remove_application_template() -> None:
+def remove_application_template(home: Path | None = None) -> None:
     """Go back to the configured or shipped template."""
-    staff_file().with_name(SAVED_TEMPLATE_NAME).unlink(missing_ok=True)
+    _saved(home).unlink(missing_ok=True)
 
 
 def _sample_evaluation() -> Evaluation:
@@ -152,3 +158,28 @@ def _sample_evaluation() -> Evaluation:
 def _first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0][:200] if text else type(error).__name__
+
+
+MAX_BATCH_DOCUMENTS = 2000  # one document takes ~20 ms; a whole region's roster is split by 旗县
+
+
+def applications_zip(roster: Path, home: Path | None = None) -> bytes:
+    """One 申报 document per valid row of a batch roster (CSV/XLSX), zipped; bad rows are left out
+    (the batch report names them)."""
+    from evaluators.batch import read_rows
+    from evaluators.engine import ProfileError, evaluate
+    from evaluators.profile import nest
+
+    rows = list(read_rows(roster))
+    if len(rows) > MAX_BATCH_DOCUMENTS:
+        raise BadInput(f"名单有 {len(rows)} 行，一次最多生成 {MAX_BATCH_DOCUMENTS} 份申报表：请按旗县或领域分开上传。")
+    template = application_template(home)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, cells in rows:
+            try:
+                evaluation = evaluate(nest(cells))
+            except ProfileError:
+                continue
+            archive.writestr(f"第{number}行-{application_filename(evaluation)}", render_application(evaluation, template))
+    return buffer.getvalue()
