@@ -85,14 +85,14 @@ def _write_application(evaluation, out: Path, profile: str) -> None:
     sys.stderr.write(f"申报表已写入 {out}（Word 文档，可修改后打印、签字）\n")
 
 
-def print_template(domain: str) -> None:
+def print_template(domain: str, chinese_keys: bool = False) -> None:
     from evaluators.profile import DOMAINS, resolve_domain
     from evaluators.template import profile_template
 
     resolved = resolve_domain(domain)
     if resolved is None:
         raise BadInput(f"未知领域 {domain!r}，可选：" + "、".join(DOMAINS.values()))
-    sys.stdout.write(profile_template(resolved))
+    sys.stdout.write(profile_template(resolved, chinese_keys=chinese_keys))
 
 
 def run_batch(file: Path, out: Path | None, as_json: bool) -> None:

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Threshold, Words, plain_number
+from evaluators.chinese_keys import english_keys
 from evaluators.parameters import Resolved
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
 from evaluators.rulebook import REVIEW, BenefitRule, Criterion, DomainRules, NextStep, Rulebook, load_rulebook
@@ -236,7 +237,7 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
     """Evaluate one branch profile (nested dict per the contract); ProfileError (a BadInput) when broken."""
     rulebook = rulebook or load_rulebook()
     try:
-        values = validate_profile(profile)
+        values = validate_profile(english_keys(profile, rulebook))
     except InvalidProfile as error:
         raise ProfileError(problem_lines(error, rulebook)) from None
     _check_parameter_names(values, rulebook)
