@@ -47,6 +47,12 @@ def test_yaml_case(base, case):
     statuses = {result.id: result.status for result in evaluation.criteria}
     for criterion, status in (expect.get("criteria") or {}).items():
         assert statuses[criterion] == status
+    if "stage" in expect:  # the two stages: 自评 (may 申报) before the year-end 四评
+        assert evaluation.stage == expect["stage"]
+    if "awaiting_review" in expect:
+        assert [result.id for result in evaluation.awaiting_review] == expect["awaiting_review"]
+    for criterion in expect.get("absent") or []:
+        assert criterion not in statuses
     if "verdict_label" in expect:
         assert evaluation.verdict_label == expect["verdict_label"]
     if "to_confirm" in expect:
