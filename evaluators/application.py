@@ -45,8 +45,18 @@ def application_template(home: Path | None = None) -> Path:
     saved = _saved(home)
     if saved.is_file():
         return saved
-    configured = os.environ.get(TEMPLATE_SETTING)
+    configured = os.environ.get(TEMPLATE_SETTING) or _dotenv_setting(TEMPLATE_SETTING)
     return Path(configured).expanduser() if configured else SHIPPED_TEMPLATE
+
+
+def _dotenv_setting(name: str) -> str | None:
+    """A setting from `.env` (as zhibu.settings reads it), without loading the settings model."""
+    env = Path(".env")
+    if not env.is_file():
+        return None
+    from dotenv import dotenv_values
+
+    return dotenv_values(env).get(name) or None
 
 
 def status_text(result: CriterionResult) -> str:
