@@ -73,6 +73,8 @@ def facts_in_words(evaluation: Evaluation, result: CriterionResult) -> str:
     """The branch's own answers this criterion read, as “label：value” (what is still unknown, said so)."""
     if result.awaiting_review:
         return "待上级党组织开展“四评”后填写"
+    if result.status == NOT_APPLICABLE:
+        return result.reason
     values = evaluation.values
     parts = []
     for key in result.facts + result.compared_with:
