@@ -147,8 +147,8 @@ class Evaluation:
     # Benefits and the next step are built when read: a batch needs neither.
     @cached_property
     def benefits(self) -> tuple[Benefit, ...]:
-        """What the policy attaches once the branch is rated; shown once it may 申报, empty otherwise."""
-        if not self.may_apply:
+        """What the policy attaches to a qualifying branch (the contract: only then); empty otherwise."""
+        if self.verdict != QUALIFIES:
             return ()
         return tuple(_benefit(rule, self._values, self._rules.words) for rule in self._rules.benefits)
 
