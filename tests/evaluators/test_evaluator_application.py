@@ -166,3 +166,13 @@ def _yaml(profile: dict) -> str:
     import yaml
 
     return yaml.safe_dump(profile, allow_unicode=True)
+
+
+def test_a_roster_too_large_for_one_download_is_refused_before_any_document(tmp_path):
+    from evaluators.application import MAX_BATCH_DOCUMENTS, applications_zip
+
+    roster = tmp_path / "名单.csv"
+    rows = "".join(f"社区,2023,第{n}党支部\n" for n in range(MAX_BATCH_DOCUMENTS + 1))
+    roster.write_text("domain,year,name\n" + rows, encoding="utf-8")
+    with pytest.raises(BadInput, match=f"一次最多生成 {MAX_BATCH_DOCUMENTS} 份申报表"):
+        applications_zip(roster)
