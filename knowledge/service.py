@@ -137,10 +137,29 @@ class QAService:
         problem = problem_with_question(question.strip())
         if problem:  # no knowledge base needed (nor built) to say so
             return refusal(question.strip(), problem)
-        answer = answer_question(self._ensure(), question, k, context=context, domain=domain, this_year=date.today().year)
+        search = self._ensure()
+        first = self._pre_answer(question.strip(), search, domain, k)  # curated answers, then the rulebook's yes/no
+        if first is not None:
+            return first
+        answer = answer_question(search, question, k, context=context, domain=domain, this_year=date.today().year)
         if answer.found and self.composer is not None:
             return self.composer.compose(answer.resolved or question, answer)
         return answer
+
+    # ---- answers before retrieval (knowledge.preanswer) ---------------------------------------
+    def _pre_answer(self, question: str, search, domain: str | None, k: int) -> Answer | None:
+        from knowledge.embeddings import embedding_id
+        from knowledge.preanswer import PreAnswerContext, pre_answer
+        from knowledge.retriever import hit_to_document
+
+        dense = search._query_vector is not None  # the retriever's cached query embedding: embedded once per question
+        context = PreAnswerContext(home=self.settings.zhibu_home, generation=search.generation, this_year=date.today().year,
+                                   domain=domain, query_vector=search._query_vector,
+                                   embedding_id=embedding_id(self.embeddings) if dense else "none")
+        first = pre_answer(question, context)
+        if first is not None:  # what retrieval finds is still listed (the console's sources, the quality report)
+            first.retrieved = [Citation.from_document(hit_to_document(hit)) for hit in search.search(question, k)]
+        return first
 
     def passage(self, chunk_id: str) -> Citation | None:
         passage = self._ensure().generation.by_id.get(chunk_id)
