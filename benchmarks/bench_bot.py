@@ -56,7 +56,7 @@ COMMON = {
 PROFILES = {  # domain -> (button label, answers); keys not listed are answered 不确定 / 跳过
     "community": ("社区", COMMON | {"facts.implements_party_line": True, "facts.member_posts_and_pledges": True,
                                   "facts.grid_five_in_place": True, "facts.co_building_mechanism": True,
-                                  "facts.service_center_and_funding": True, "team_annual_pay_yuan": 60000}),
+                                  "facts.service_center_and_funding": True, "secretary_annual_pay_yuan": 30000}),
     "retired_staff": ("离退休干部职工", COMMON | {"facts.conveys_policy": True, "facts.has_venue_and_activities": True,
                                            "facts.flexible_study": True, "facts.heart_to_heart_talks": True,
                                            "facts.care_for_sick_and_poor": True}),

@@ -48,7 +48,7 @@ HELP = (
     "/check 开始自检（选领域、年度，逐题回答；也可以输入“自查”“自检”）\n"
     "/back 回到上一题重新回答（也可以输入“返回”）\n"
     "/cancel 取消当前自检（也可以输入“取消”）\n"
-    "/export 导出自检档案，可交上级党组织复核（也可以输入“导出”）\n"
+    "/export 导出自检档案和申报表（Word），可交上级党组织复核（也可以输入“导出”）\n"
     "/new 开始新话题（之后的提问不再接着上一问）\n"
     "/help 查看本说明\n"
     "自检途中随时可以提问，答完后会接着问原来的题目；输入“第3题改成是”可以直接改一题，看到结果后改题马上得到新结论。"
@@ -59,6 +59,7 @@ COMMANDS = (("start", "开始使用"), ("check", "自检：能否申报“最强
             ("help", "使用说明"))
 STALE = "这个选项已失效，请按最新的消息操作。"
 EXPORT_NOTE = "自检档案（{domain}，{year}年度）：可交上级党组织复核，组织部工作人员也可以用它重新核对结论。"
+APPLICATION_NOTE = "申报表（Word 文档，{verdict}）：可以修改、补充佐证材料后打印签字，向上一级党组织申报。"
 LAST_EXCHANGE = "qa_last"  # the previous question's context, for follow-ups ("那社区呢？", "第三条")
 FOLLOW_UP_SECONDS = 30 * 60  # after this a message is read as a new topic
 
@@ -499,7 +500,19 @@ class Dialogue:
         label = DOMAINS[state.domain]
         document = Document(f"自检档案-{label}-{state.year}年度.json", content)
         note = EXPORT_NOTE.format(domain=label, year=state.year)
-        return [Reply(note, kind="document", document=document)] + self._prompt(state, "接着自检——\n")
+        return [Reply(note, kind="document", document=document), *self._application(state)] + self._prompt(
+            state, "接着自检——\n")
+
+    def _application(self, state: sc.CheckState) -> list[Reply]:
+        """The 申报 document (Word) of the answers so far; none while two answers contradict each other."""
+        from evaluators.application import application_filename, render_application
+
+        try:
+            evaluation = self._evaluate(state)
+        except BadInput:
+            return []
+        document = Document(application_filename(evaluation), render_application(evaluation))
+        return [Reply(APPLICATION_NOTE.format(verdict=evaluation.verdict_label), kind="document", document=document)]
 
     # ---- the self-check flow -------------------------------------------------------------
     def _prompt(self, state: sc.CheckState, prefix: str = "") -> list[Reply]:

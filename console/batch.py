@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from console.auth import Staff, checked_form, current_staff
+from evaluators.application import applications_zip
 from evaluators.batch import report_name
 from evaluators.checks import percent
 from evaluators.roster import write_template
@@ -174,11 +175,29 @@ async def run_batch(request: Request, file: UploadFile, staff: Staff = Depends(c
     return request.app.state.render(request, "batch.html", context, staff)
 
 
-@router.get("/batch/{run_id}/report.xlsx")
-def download(request: Request, run_id: str, staff: Staff = Depends(current_staff)) -> Response:
+def _run_folder(request: Request, run_id: str) -> Path:
     if len(run_id) != _RUN_ID or not run_id.replace("-", "").replace("_", "").isalnum():
         raise HTTPException(404)
-    folder = _runs(request) / run_id
+    return _runs(request) / run_id
+
+
+@router.get("/batch/{run_id}/applications.zip")
+async def download_applications(request: Request, run_id: str, staff: Staff = Depends(current_staff)) -> Response:
+    """Each branch's 申报表 (Word), from the roster of this run, in the template in force now."""
+    roster = next(iter(sorted(_run_folder(request, run_id).glob("名单.*"))), None)
+    if roster is None:
+        raise HTTPException(404)
+    try:
+        content = await asyncio.to_thread(applications_zip, roster, request.app.state.settings.zhibu_home)
+    except BadInput as error:
+        return Response(str(error), status_code=400, media_type="text/plain; charset=utf-8")
+    return Response(content, media_type="application/zip",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E8%A1%A8.zip"})
+
+
+@router.get("/batch/{run_id}/report.xlsx")
+def download(request: Request, run_id: str, staff: Staff = Depends(current_staff)) -> Response:
+    folder = _run_folder(request, run_id)
     report = folder / REPORT
     if not report.is_file():
         raise HTTPException(404)

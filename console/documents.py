@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Callable
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from console import knowledge
 from console.auth import Staff, admin_form, current_staff, records_of, redirect
 from console.targets import export_staff_file, without_basis
+from evaluators.application import (SHIPPED_TEMPLATE, application_template, remove_application_template,
+                                    save_application_template)
 from evaluators.untrusted import os_reason
 from knowledge.store import KnowledgeBase
 from records.models import Target
@@ -89,6 +91,7 @@ async def documents_page(request: Request, ask: str = "", staff: Staff = Depends
         "answer": answer,
         "max_mb": settings.zhibu_max_upload_mb,
         "can_roll_back": KnowledgeBase(settings.zhibu_home).previous_name() is not None,
+        "own_template": application_template(settings.zhibu_home) != SHIPPED_TEMPLATE,
     }
     return request.app.state.render(request, "documents.html", context, staff)
 
@@ -187,3 +190,35 @@ def _stands_in(settings, target: Target, generation) -> bool:
     except BadInput:
         return False
     return True
+
+
+# ---- 申报模板: the Word template of the 申报表 (the 材料目录 is the 县级以上党委's to set) --------------------
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.get("/documents/application-template.docx")
+def download_application_template(request: Request, staff: Staff = Depends(current_staff)) -> Response:
+    """The template in force, to edit in Word and upload again."""
+    return FileResponse(application_template(request.app.state.settings.zhibu_home), filename="申报模板.docx",
+                        media_type=DOCX_TYPE)
+
+
+@router.post("/documents/application-template")
+async def upload_application_template(request: Request, file: UploadFile,
+                                      staff: Staff = Depends(admin_form)) -> Response:
+    content = await file.read()
+    home = request.app.state.settings.zhibu_home
+    try:
+        await asyncio.to_thread(save_application_template, content, home)
+    except BadInput as error:
+        request.app.state.audit.record(f"console:{staff.user.name}", "application-template", "rejected", str(error))
+        return redirect(request, "/documents", f"申报模板未更换：{error}", "error")
+    request.app.state.audit.record(f"console:{staff.user.name}", "application-template", "ok", repr(file.filename))
+    return redirect(request, "/documents", "申报模板已更换：此后生成的申报表都使用新模板。")
+
+
+@router.post("/documents/application-template/reset")
+async def reset_application_template(request: Request, staff: Staff = Depends(admin_form)) -> Response:
+    await asyncio.to_thread(remove_application_template, request.app.state.settings.zhibu_home)
+    request.app.state.audit.record(f"console:{staff.user.name}", "application-template", "ok", "reset")
+    return redirect(request, "/documents", "已恢复默认申报模板。")

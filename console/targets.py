@@ -46,7 +46,7 @@ FORM_FIELDS = ("parameter", "year", "value", "doc_id", "section", "quote")
 
 def dated_parameters() -> list[dict[str, Any]]:
     """Every dated parameter: name, label, kind (share | money), values [{from, until, value, source, origin}]."""
-    from evaluators.parameters import known_parameters
+    from evaluators.coverage import known_parameters
 
     return known_parameters()
 

@@ -6,7 +6,7 @@ The API the CLI and the chat bot use. Pure and fast: never imports the embedding
 from evaluators.engine import Benefit, CriterionResult, Evaluation, ProfileError, evaluate
 from evaluators.profile import DOMAINS, resolve_domain
 from evaluators.questions import Question, parse_answer, profile_from_answers, questions_for, verdict_settled
-from evaluators.parameters import known_parameters, year_coverage, year_notice
+from evaluators.coverage import known_parameters, year_coverage, year_notice
 from evaluators.report import render_details, render_report
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,31 +44,55 @@ def read_profile(source: str) -> Any:
         raise BadInput(f"{quoted(name)} 既不是有效的 JSON 也不是有效的 YAML{where}") from None
 
 
-def run_check(profile: str | None, as_json: bool, details: bool = False) -> None:
+def run_check(profile: str | None, as_json: bool, details: bool = False, docx: Path | None = None) -> None:
     from evaluators import evaluate, render_details, render_report, year_notice
+    from evaluators.coverage import year_range_notice
     from evaluators.rulebook import load_rulebook
 
     if profile is None:
         raise BadInput("请给出档案文件（- 表示从标准输入读取）；还没有档案可以先生成模板：zhibu check --template 嘎查村")
     evaluation = evaluate(read_profile(profile))
-    notes = [year_notice(evaluation.domain, evaluation.year)]
+    notes = [year_range_notice(evaluation.year), year_notice(evaluation.domain, evaluation.year)]
     notes += [f"提示：组织部门录入的年度标准有误：{problem}" for problem in load_rulebook().parameters.staff_problems]
     for note in filter(None, notes):  # on stderr: stdout stays exactly the report or one JSON object
         sys.stderr.write(note + "\n")
+    if docx is not None:
+        _write_application(evaluation, Path(docx), profile)
     if as_json:
         emit_json(evaluation.to_dict())
     else:
         print(render_details(evaluation) if details else render_report(evaluation))
 
 
-def print_template(domain: str) -> None:
+def _write_application(evaluation, out: Path, profile: str) -> None:
+    """The 申报 document beside the report (stderr says where: stdout stays the report or the JSON)."""
+    from evaluators.application import render_application
+    from evaluators.untrusted import write_whole
+
+    if out.suffix.lower() != ".docx":
+        raise BadInput(f"申报表文件名应以 .docx 结尾：{quoted(str(out))}")
+    if out.exists() and not out.is_file():
+        raise BadInput(f"{quoted(str(out))} 已存在且不是普通文件（是文件夹或设备），不会写到那里")
+    if out.exists() and profile != "-" and os.path.samefile(out, profile):
+        raise BadInput(f"{quoted(str(out))} 就是档案文件本身，不会覆盖它：请换一个文件名")
+    content = render_application(evaluation)
+
+    def write(path: Path) -> Path:
+        path.write_bytes(content)
+        return path
+
+    write_whole(out, write)
+    sys.stderr.write(f"申报表已写入 {out}（Word 文档，可修改后打印、签字）\n")
+
+
+def print_template(domain: str, chinese_keys: bool = False) -> None:
     from evaluators.profile import DOMAINS, resolve_domain
     from evaluators.template import profile_template
 
     resolved = resolve_domain(domain)
     if resolved is None:
         raise BadInput(f"未知领域 {domain!r}，可选：" + "、".join(DOMAINS.values()))
-    sys.stdout.write(profile_template(resolved))
+    sys.stdout.write(profile_template(resolved, chinese_keys=chinese_keys))
 
 
 def run_batch(file: Path, out: Path | None, as_json: bool) -> None:

@@ -7,12 +7,16 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Threshold, Words, plain_number
+from evaluators.chinese_keys import english_keys
 from evaluators.parameters import Resolved
 from evaluators.profile import DOMAINS, InvalidProfile, validate_profile
-from evaluators.rulebook import BenefitRule, Criterion, DomainRules, NextStep, Rulebook, load_rulebook
+from evaluators.rulebook import REVIEW, BenefitRule, Criterion, DomainRules, NextStep, Rulebook, load_rulebook
 from zhibu.errors import BadInput
 
 QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE = "qualifies", "does_not_qualify", "incomplete"
+# Where the branch stands (工作指南 五(三): 自评达到评定条件后申报, then the upper level's 四评):
+# its own conditions not yet all met; met, 四评 still to come (may 申报); everything met, 四评 included.
+SELF_CHECK, AWAITING_REVIEW, MAY_APPLY = "self_check", "awaiting_review", "may_apply"
 
 
 class CriterionResult:
@@ -44,6 +48,15 @@ class CriterionResult:
         if self.status != FAIL or "{" not in self.rule.remedy:
             return self.rule.remedy
         return self.rule.remedy.format_map(_variables(self.rule, self._values))
+
+    @property
+    def stage(self) -> str:
+        """self (the branch states it) or review (the 四评 the upper level carries out at year end)."""
+        return self.rule.stage
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.status == UNKNOWN and self.stage == REVIEW
 
     @property
     def conditions(self) -> tuple[str, ...]:
@@ -82,6 +95,7 @@ class CriterionResult:
         data = {
             "id": self.id,
             "status": self.status,
+            "stage": self.stage,
             "facts": list(self.facts),
             "compared_with": list(self.compared_with),
             "conditions": list(self.conditions),
@@ -123,6 +137,7 @@ class Evaluation:
     year: int
     verdict: str
     verdict_label: str  # with the count of items to confirm, e.g. 符合评定条件（1项待确认）
+    stage: str  # self_check / awaiting_review (may 申报, 四评 to come) / may_apply
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...]
     _rules: DomainRules = field(repr=False, compare=False)
@@ -132,7 +147,7 @@ class Evaluation:
     # Benefits and the next step are built when read: a batch needs neither.
     @cached_property
     def benefits(self) -> tuple[Benefit, ...]:
-        """What the policy attaches to a qualifying branch; empty otherwise."""
+        """What the policy attaches to a qualifying branch (the contract: only then); empty otherwise."""
         if self.verdict != QUALIFIES:
             return ()
         return tuple(_benefit(rule, self._values, self._rules.words) for rule in self._rules.benefits)
@@ -141,9 +156,33 @@ class Evaluation:
     def next_step(self) -> dict[str, Any]:
         return self._next_step.to_dict()
 
+    @property
+    def may_apply(self) -> bool:
+        """The branch meets its own conditions and no 四评 result fails: it may 申报 to the upper level."""
+        return self.stage in (AWAITING_REVIEW, MAY_APPLY)
+
+    @property
+    def awaiting_review(self) -> list[CriterionResult]:
+        """The 四评 criteria whose results are not known yet (the upper level carries them out at year end)."""
+        return [result for result in self.criteria if result.awaiting_review]
+
+    @property
+    def to_fill(self) -> list[CriterionResult]:
+        """Unknown criteria the branch itself can find out (the 四评 excluded)."""
+        return [result for result in self.by_status(UNKNOWN) if not result.awaiting_review]
+
     def label(self, key: str) -> str:
         """The Chinese name of a profile key."""
         return self._rules.words.label(key)
+
+    def show(self, key: str, value: Any) -> str:
+        """A profile value in words (是/否, 8万元 → 80,000元, 30%, 场所、设施)."""
+        return self._rules.words.show(key, value)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The validated profile the evaluation read, dotted keys (read-only by convention)."""
+        return self._values
 
     def by_status(self, status: str) -> list[CriterionResult]:
         return [result for result in self.criteria if result.status == status]
@@ -169,6 +208,9 @@ class Evaluation:
             "year": self.year,
             "verdict": self.verdict,
             "verdict_label": self.verdict_label,
+            "stage": self.stage,
+            "may_apply": self.may_apply,
+            "awaiting_review": [result.id for result in self.awaiting_review],
             "criteria": [result.to_dict() for result in self.criteria],
             "missing": list(self.missing),
             "failing_facts": self.failing_facts,
@@ -195,7 +237,7 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
     """Evaluate one branch profile (nested dict per the contract); ProfileError (a BadInput) when broken."""
     rulebook = rulebook or load_rulebook()
     try:
-        values = validate_profile(profile)
+        values = validate_profile(english_keys(profile, rulebook))
     except InvalidProfile as error:
         raise ProfileError(problem_lines(error, rulebook)) from None
     _check_parameter_names(values, rulebook)
@@ -203,23 +245,33 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
     results = tuple([_judge(criterion, values) for criterion in rules.criteria])
     statuses = {result.status for result in results}
     verdict = DOES_NOT_QUALIFY if FAIL in statuses else INCOMPLETE if UNKNOWN in statuses else QUALIFIES
+    stage = _stage(verdict, results)
     missing = tuple(dict.fromkeys(key for result in results for key in result.missing))
     to_confirm = sum(result.to_confirm for result in results)
-    label = rulebook.verdict_labels[verdict]
-    if verdict == QUALIFIES and to_confirm:
-        label = rulebook.verdict_labels["qualifies_to_confirm"].format(count=to_confirm)
+    label = rulebook.verdict_labels[AWAITING_REVIEW if stage == AWAITING_REVIEW else verdict]
+    if stage != SELF_CHECK and to_confirm:
+        label = rulebook.verdict_labels[f"{stage}_to_confirm"].format(count=to_confirm)
     return Evaluation(
         name=values.get("name"),
         domain=values["domain"],
         year=values["year"],
         verdict=verdict,
         verdict_label=label,
+        stage=stage,
         criteria=results,
         missing=missing,
         _rules=rules,
         _values=values,
-        _next_step=rulebook.next_steps[verdict],
+        _next_step=rulebook.next_steps[AWAITING_REVIEW if stage == AWAITING_REVIEW else verdict],
     )
+
+
+def _stage(verdict: str, results: tuple[CriterionResult, ...]) -> str:
+    if verdict == QUALIFIES:
+        return MAY_APPLY
+    if verdict == INCOMPLETE and all(result.status != UNKNOWN or result.stage == REVIEW for result in results):
+        return AWAITING_REVIEW
+    return SELF_CHECK
 
 
 def problem_lines(error: InvalidProfile, rulebook: Rulebook) -> list[str]:
@@ -287,11 +339,25 @@ def _holds(condition, values: dict[str, Any]) -> bool:
 
 def _benefit(rule: BenefitRule, values: dict[str, Any], words: Words) -> Benefit:
     first, *others = (citation.as_dict for citation in rule.citations)
-    base = values.get(rule.amount_of) if rule.amount_of else None
-    if base is None:
+    base_key = next((key for key in (rule.amount_of, rule.amount_fallback) if key and key in values), None)
+    if base_key is None:
         return Benefit(rule.id, rule.title, rule.text, first, tuple(others), short=rule.short)
+    base = values[base_key]
     low, high = (round(base * share, 2) for share in rule.amount_shares)  # an estimate; the 党委 sets the amount
-    text = rule.amount_text.format(
-        base=words.show(rule.amount_of, base), low=plain_number(low) + "元", high=plain_number(high) + "元"
-    )
+    text = rule.amount_text.format(base_label=words.label(base_key), base=words.show(base_key, base),
+                                   low=plain_number(low) + "元", high=plain_number(high) + "元",
+                                   outside=_outside_usual(rule, low, high))
     return Benefit(rule.id, rule.title, rule.text, first, tuple(others), {"low": low, "high": high}, text, rule.short)
+
+
+def _outside_usual(rule: BenefitRule, low: float, high: float) -> str:
+    """Why an estimate wholly beyond the clause's usual figures is shown at all (empty when they overlap:
+    10%—20% of one pay is twice as wide as 2000—3000元, so it never lies inside them)."""
+    if not rule.amount_usual or not rule.outside_text:
+        return ""
+    usual_low, usual_high = rule.amount_usual
+    if low <= usual_high and high >= usual_low:
+        return ""
+    side = "高于" if low > usual_high else "低于"
+    return rule.outside_text.format(side=side, usual_low=plain_number(usual_low) + "元",
+                                    usual_high=plain_number(usual_high) + "元")

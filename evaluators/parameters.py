@@ -13,6 +13,9 @@ a new value at once. A bad staff file never breaks a check: its bad entries are 
       entered_at: "2026-11-30T10:00:00+08:00"
       without_basis: ...                           # only when its document left the knowledge base: not applied
 
+This module knows nothing of the rulebook that holds the table (`rulebook.py` builds it); what needs the
+loaded rulebook (the console's list, the year notes) is in `coverage.py`.
+
 For a year without a value, `resolve` says how the figure was chosen (`basis`):
 exact / staff (a documented value for that year), user_supplied (the figure the branch's 上级 announced,
 given in the profile's `parameters`), latest_documented / nearest_documented (another year's documented
@@ -28,6 +31,7 @@ from functools import lru_cache
 from typing import Any, Callable, NamedTuple
 
 from evaluators.checks import percent, plain_number
+from evaluators.yaml_text import parse_yaml
 
 EXACT, STAFF, USER_SUPPLIED, LATEST, NEAREST = "exact", "staff", "user_supplied", "latest_documented", "nearest_documented"
 TO_CONFIRM = frozenset({LATEST, NEAREST})
@@ -172,8 +176,6 @@ class ParameterTable:
 
 def load_staff_file(path: Path, parameters: dict[str, Parameter]) -> tuple[list[tuple[str, DatedValue]], list[str]]:
     """(valid entries, problems in Chinese) of a staff parameter file; never raises."""
-    from evaluators.rulebook import parse_yaml
-
     try:
         data = parse_yaml(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
@@ -184,13 +186,9 @@ def load_staff_file(path: Path, parameters: dict[str, Parameter]) -> tuple[list[
 
 
 def validate_staff_parameters(
-    data: Any, parameters: dict[str, Parameter] | None = None, where: str = STAFF_FILE_NAME
+    data: Any, parameters: dict[str, Parameter], where: str = STAFF_FILE_NAME
 ) -> tuple[list[tuple[str, DatedValue]], list[str]]:
-    """Check staff-entered parameter values (the console calls this before writing the file)."""
-    if parameters is None:
-        from evaluators.rulebook import load_rulebook
-
-        parameters = load_rulebook().parameters.parameters
+    """Check staff-entered parameter values against the rulebook's `parameters` (name → Parameter)."""
     if data is None:
         return [], []
     if not isinstance(data, list):
@@ -257,29 +255,6 @@ def _dotenv_home() -> str | None:
     return dotenv_values(env).get("ZHIBU_HOME")
 
 
-def known_parameters() -> list[dict[str, Any]]:
-    """Every dated parameter with its values per year, for the staff console (rulebook and staff values)."""
-    from evaluators.rulebook import load_rulebook
-
-    table = load_rulebook().parameters
-    return [
-        {
-            "name": parameter.name,
-            "label": parameter.label,
-            "kind": parameter.kind,
-            "unit": parameter.unit or "%",
-            "domains": list(parameter.domains),
-            "values": [
-                {"from": value.start, "until": value.end, "value": value.value,
-                 "shown": parameter.show(value.value), "source": dict(value.source), "origin": value.origin,
-                 "entered_by": value.entered_by, "entered_at": value.entered_at}
-                for value in sorted(table.values(name), key=lambda value: (value.start, value.origin != "staff"))
-            ],
-        }
-        for name, parameter in table.parameters.items()
-    ]
-
-
 def year_span(years: list[int]) -> str:
     """[2020, 2021, 2022, 2023, 2026] → '2020—2023年、2026年'."""
     runs: list[list[int]] = []
@@ -289,39 +264,3 @@ def year_span(years: list[int]) -> str:
         else:
             runs.append([year])
     return "、".join(f"{run[0]}—{run[-1]}年" if len(run) > 1 else f"{run[0]}年" for run in runs)
-
-
-def year_coverage(domain: str | None = None) -> str:
-    """What the texts (and staff entries) cover, to show before the user picks a year.
-
-    e.g. "文件规定了2020—2023年的目标；2021年嘎查村集体经济年经营性收入标准为超过5万元。"
-    """
-    from evaluators.rulebook import load_rulebook
-
-    table = load_rulebook().parameters
-    parts = [f"文件规定了{year_span(table.documented_years('targets.share'))}的目标"]
-    per_branch = [p for p in table.parameters.values() if p.domains and (domain is None or domain in p.domains)]
-    for parameter in per_branch:
-        parts += [f"{year_span([value.start])}{parameter.label}为{parameter.show(value.value)}"
-                  for value in sorted(table.values(parameter.name), key=lambda value: value.start)]
-    if domain is not None and not per_branch:
-        parts.append("本领域的评定条件不随年度变化")
-    return "；".join(parts) + "。"
-
-
-def year_notice(domain: str, year: int) -> str | None:
-    """A note when `year` lies outside what the texts cover (None inside); the chat and `zhibu check` show it."""
-    from evaluators.rulebook import load_rulebook
-
-    table = load_rulebook().parameters
-    dated = table.for_domain(domain)
-    notes = []
-    for parameter in dated:
-        resolved = table.resolve(parameter.name, year)
-        if resolved.to_confirm:
-            notes.append(f"{year}年没有文件规定的{parameter.label}：如知道上级公布的本年度标准可以填写，"
-                         f"否则按{resolved.year_used}年的标准（{resolved.shown}）判断，结论中标为“待确认”")
-    if not dated and year not in table.documented_years("targets.share"):
-        target_years = year_span(table.documented_years("targets.share"))
-        notes.append(f"文件规定了{target_years}的目标，没有{year}年的；本领域的评定条件不随年度变化，照常判断")
-    return "提示：" + "；".join(notes) + "。" if notes else None

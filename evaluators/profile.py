@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from ingest.clean import normalize_chars
+from zhibu.text import normalize_chars
 from zhibu.errors import quoted, quoted_value
 
 # Contract enums: value → Chinese label, in the contract's order.
@@ -53,11 +53,15 @@ ORG_RATINGS = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor"
 BRANCH_KINDS = {"teacher": "教师党支部", "student": "学生党支部", "other": "其他党支部（如机关、后勤、离退休党支部）"}
 SIX_HAVES = {item: item for item in ("场所", "设施", "标志", "党旗", "书报", "制度")}
 EIGHT_HAVES = {item: item for item in ("党旗", "党员名册", "规章制度", "电教设备", "桌椅", "计算机", "图书资料", "档案柜")}
+# The basic standards a branch can state (工作指南 四(一) “五个基本”, 四(二) “五强”; rules/basic.yaml).
+BASIC_DONE = {item: item for item in ("按期换届", "书记轮训", "三会一课", "组织生活会", "民主评议党员", "主题党日",
+                                      "谈心谈话", "党费收缴管理")}
+FIVE_STRONG = {item: item for item in ("政治功能强", "队伍建设强", "组织生活强", "作用发挥强", "群众工作强")}
 
 # Keys that name the branch and its year rather than describe it; no rule needs to judge them.
 IDENTITY_KEYS = ("domain", "year", "name")
-# Accepted beyond the contract; read by a benefit, not by a criterion, so not needed by every domain.
-EXTRA_KEYS = ("team_annual_pay_yuan",)
+# Accepted beyond the contract and not needed by every domain: read by a benefit, or by a criterion of some domains.
+EXTRA_KEYS = ("team_annual_pay_yuan", "secretary_annual_pay_yuan", "basic.returned_dues_used")
 # Cross-field bounds from the contract: the first key may not exceed the second.
 UPPER_BOUNDS = {"members_rating_excellent": "members_reviewing"}
 
@@ -259,6 +263,14 @@ class Negative(_Strict):
     leader_under_investigation: Flag = None
 
 
+class Basic(_Strict):
+    """Not in the contract, all optional: the basic standards every domain shares (rules/basic.yaml)."""
+
+    done: _items(BASIC_DONE) = None
+    returned_dues_used: Flag = None
+    five_strong: _items(FIVE_STRONG) = None
+
+
 class Profile(_Strict):
     domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(lambda value: resolve_domain(value) or value)]
     year: Annotated[int, Field(ge=2000, le=2100)]
@@ -275,7 +287,9 @@ class Profile(_Strict):
     social_review_exempt: Annotated[bool, BeforeValidator(_to_bool), AskAs("bool")] = False
     # Not in the contract: the 班子 annual pay, to compute the one-off bonus of a qualifying 嘎查村/社区.
     team_annual_pay_yuan: Money = None
+    secretary_annual_pay_yuan: Money = None  # …or the 书记's own, which the clause allows (可按党组织书记)
     negative: Negative = Field(default_factory=Negative)
+    basic: Basic = Field(default_factory=Basic)
     facts: dict[str, Any] = Field(default_factory=dict)  # validated against facts_model(domain)
     # Not in the contract: a yearly standard the branch's 上级 announced for a year the texts do not cover
     # (parameter name → value, e.g. gacha_village.collective_income: 60000); the engine checks the names.
@@ -386,7 +400,7 @@ def facts_model(domain: str) -> type[BaseModel]:
     return create_model(f"{domain}_facts", __base__=_Strict, **fields)
 
 
-_CONTAINERS = {"negative": Negative, "facts": None, "parameters": None}
+_CONTAINERS = {"negative": Negative, "basic": Basic, "facts": None, "parameters": None}
 
 
 def contract_fields(domain: str) -> dict[str, FieldInfo]:
@@ -394,6 +408,7 @@ def contract_fields(domain: str) -> dict[str, FieldInfo]:
     fields = {key: info for key, info in Profile.model_fields.items() if key not in _CONTAINERS}
     fields.update({f"negative.{key}": info for key, info in Negative.model_fields.items()})
     fields.update({f"facts.{key}": info for key, info in facts_model(domain).model_fields.items()})
+    fields.update({f"basic.{key}": info for key, info in Basic.model_fields.items()})
     return fields
 
 
@@ -484,6 +499,7 @@ def _flatten(profile: Profile, facts: BaseModel) -> dict[str, Any]:
     flat = {key: value for key, value in profile.__dict__.items() if value is not None and key not in _CONTAINERS}
     flat.update({f"negative.{k}": v for k, v in profile.negative.__dict__.items() if v is not None})
     flat.update({f"facts.{k}": v for k, v in facts.__dict__.items() if v is not None})
+    flat.update({f"basic.{k}": v for k, v in profile.basic.__dict__.items() if v is not None})
     flat.update({f"parameters.{k}": v for k, v in profile.parameters.items()})
     return flat
 

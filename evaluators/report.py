@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from evaluators.checks import FAIL, NOT_APPLICABLE, PASS, UNKNOWN
+from evaluators.checks import FAIL, NOT_APPLICABLE, PASS
 from evaluators.engine import CriterionResult, Evaluation
 from evaluators.profile import DOMAINS
 from zhibu.text import chinese_punctuation, quoted
@@ -32,20 +32,36 @@ def _heading(evaluation: Evaluation) -> list[str]:
             f"结论：{evaluation.verdict_label}"]
 
 
+def sorted_results(evaluation: Evaluation) -> dict[str, list[CriterionResult]]:
+    """Every criterion once, under the one heading it belongs to (a pass judged against another year's
+    figure is 待确认, not also 已达标; an unknown 四评 result is 待四评, not 待补充)."""
+    passed = evaluation.by_status(PASS)
+    return {
+        "未达标": evaluation.by_status(FAIL),
+        "待确认": [result for result in passed if result.to_confirm],
+        "待补充": evaluation.to_fill,
+        "待四评": evaluation.awaiting_review,
+        "已达标": [result for result in passed if not result.to_confirm],
+        "不适用": evaluation.by_status(NOT_APPLICABLE),
+    }
+
+
 def _counts(evaluation: Evaluation) -> str:
-    counts = {status: len(evaluation.by_status(status)) for status in (PASS, FAIL, UNKNOWN, NOT_APPLICABLE)}
-    parts = [f"已达标 {counts[PASS]} 项"]
-    parts += [f"{label} {counts[status]} 项" for status, label in
-              ((FAIL, "未达标"), (UNKNOWN, "待补充"), (NOT_APPLICABLE, "不适用")) if counts[status]]
+    groups = sorted_results(evaluation)
+    order = ("已达标", "待确认", "未达标", "待补充", "待四评", "不适用")
+    parts = [f"{title} {len(groups[title])} 项" for title in order if groups[title] or title == "已达标"]
     return "，".join(parts) + "。"
 
 
 def render_report(evaluation: Evaluation) -> str:
     lines = _heading(evaluation) + [_counts(evaluation)]
+    groups = sorted_results(evaluation)
+    confirm = [text for result, text in zip(evaluation.to_confirm, evaluation.to_confirm_texts()) if result.status == PASS]
     sections = [
-        ("待确认", [[f"！ {text}"] for text in evaluation.to_confirm_texts()]),
-        ("未达标", [_failed_block(result) for result in evaluation.by_status(FAIL)]),
-        ("待补充（弄清后重新自查）", [[_unknown_line(result)] for result in evaluation.by_status(UNKNOWN)]),
+        ("待确认", [[f"！ {text}"] for text in confirm]),
+        ("未达标", [_failed_block(result) for result in groups["未达标"]]),
+        ("待补充（弄清后重新自查）", [[_unknown_line(result)] for result in groups["待补充"]]),
+        ("待四评（上级党组织年底前后开展，结果出来后补填）", [[f"… {result.requirement}"] for result in groups["待四评"]]),
         ("评定后可享受的激励保障（由上级党委评定后落实）", [_benefit_lines(benefit) for benefit in evaluation.benefits]),
         ("下一步", [[evaluation.next_step["text"]]]),
     ]
@@ -77,13 +93,12 @@ def _benefit_lines(benefit) -> list[str]:
 def render_details(evaluation: Evaluation) -> str:
     """Every criterion with its reason and clause, then the benefits with theirs: the report's long form."""
     lines = _heading(evaluation) + [_counts(evaluation)]
-    marks = {PASS: "✓", FAIL: "✗", UNKNOWN: "？", NOT_APPLICABLE: "－"}
-    for status, title in ((FAIL, "未达标"), (UNKNOWN, "待补充"), (PASS, "已达标"), (NOT_APPLICABLE, "不适用")):
-        results = evaluation.by_status(status)
+    marks = {"未达标": "✗", "待确认": "！", "待补充": "？", "待四评": "…", "已达标": "✓", "不适用": "－"}
+    for title, results in sorted_results(evaluation).items():
         if results:
             lines += ["", f"【{title}】"]
         for result in results:
-            lines += [f"{marks[status]} {result.requirement}", f"  {result.reason}",
+            lines += [f"{marks[title]} {result.requirement}", f"  {result.reason}",
                       f"  依据：{cite(result.citation)}"]
             if result.parameter and result.parameter.source:
                 lines.append(f"  {result.parameter.year_used}年标准的依据：{cite(result.parameter.source)}")

@@ -1,7 +1,7 @@
 """Load the rulebook (`evaluators/rules/*.yaml`) into plain objects the engine runs.
 
 Files: `sources.yaml` (documents and quoted clauses), `common.yaml` (messages, common facts and criteria),
-one `<domain>.yaml` per domain (附件2), `parameters.yaml` (dated figures: yearly targets, the 嘎查村
+`basic.yaml` (the basic standards every domain shares: 五个基本, 五强), one `<domain>.yaml` per domain (附件2), `parameters.yaml` (dated figures: yearly targets, the 嘎查村
 income standard), `outcomes.yaml` (verdict labels, benefits, next steps). A domain file is read only when that domain is first evaluated, so a single `zhibu check`
 parses four small files. `ZHIBU_RULES_DIR` points the loader at another folder (tests, drafts).
 """
@@ -19,9 +19,10 @@ import yaml
 from evaluators.checks import Check, Words, from_spec
 from evaluators.parameters import KINDS, DatedValue, Parameter, ParameterTable, staff_file
 from evaluators.profile import DOMAINS, ask_as, contract_fields
+from evaluators.yaml_text import parse_yaml
 
 RULES_DIR = Path(__file__).with_name("rules")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
+SELF, REVIEW = "self", "review"  # who settles a criterion: the branch itself, or the upper level's 四评
 
 
 class RulebookError(Exception):
@@ -82,6 +83,7 @@ class Criterion:
     when: Condition | None = None
     missing_is_not_applicable: bool = False
     missing_when: Condition | None = None  # ...only when this holds (e.g. social_review_exempt)
+    stage: str = SELF  # self: the branch states it; review: the 四评 the upper level carries out at year end
 
     @cached_property
     def needs(self) -> tuple[str, ...]:
@@ -108,9 +110,12 @@ class BenefitRule(NamedTuple):
     short: str  # one line for the phone-sized report
     citations: tuple[Citation, ...]
     domains: tuple[str, ...] | None = None
-    amount_of: str | None = None
+    amount_of: str | None = None  # the fact the estimate is computed from (asked)
+    amount_fallback: str | None = None  # an older fact used when `amount_of` is not given (not asked)
     amount_shares: tuple[float, float] | None = None
+    amount_usual: tuple[float, float] | None = None  # the clause's usual figures (一般可按2000元至3000元掌握)
     amount_text: str | None = None
+    outside_text: str | None = None  # said when the estimate leaves `amount_usual`
 
 
 class NextStep(NamedTuple):
@@ -130,11 +135,6 @@ class DomainRules(NamedTuple):
     words: Words
 
 
-def parse_yaml(text: str) -> Any:
-    """Safe YAML (raises yaml.YAMLError)."""
-    return yaml.load(text, Loader=_YAML_LOADER)
-
-
 def _read(path: Path) -> dict:
     try:
         data = parse_yaml(path.read_text(encoding="utf-8"))
@@ -150,6 +150,7 @@ class Rulebook:
         self.directory = directory
         sources = _read(directory / "sources.yaml")
         common = _read(directory / "common.yaml")
+        self._basic = _read(directory / "basic.yaml")
         outcomes = _read(directory / "outcomes.yaml")
         self.documents: dict[str, dict] = sources.get("documents", {})
         self.messages: dict = common["messages"]
@@ -223,7 +224,7 @@ class Rulebook:
                           yes_value=item.get("yes_value", True), yes_text=item.get("yes_text", ""),
                           no_text=item.get("no_text", ""), hint=item.get("hint", ""),
                           parts=tuple(item.get("parts") or ()))
-            for source in (self._common, spec, self._outcomes)
+            for source in (self._common, spec, self._basic, self._outcomes)
             for key, item in (source.get("facts") or {}).items()
         }
         problems += [f"{domain}: facts.{key} 缺少 label" for key, fact in facts.items() if not fact.label]
@@ -236,9 +237,10 @@ class Rulebook:
         )
         criteria = tuple(
             criterion
-            for source, name in ((self._common, "common.yaml"), (spec, f"{domain}.yaml"))
+            for source, name in ((self._common, "common.yaml"), (spec, f"{domain}.yaml"), (self._basic, "basic.yaml"))
             for item in source.get("criteria") or []
-            if (criterion := self._criterion(item, words, f"{name} {item.get('id', '?')}", problems))
+            if domain in item.get("domains", (domain,))
+            and (criterion := self._criterion(item, words, f"{name} {item.get('id', '?')}", problems))
         )
         benefits = tuple(
             self._benefit(item, problems)
@@ -262,6 +264,8 @@ class Rulebook:
         if_missing = item.get("if_missing") or {}
         if if_missing and if_missing.get("status") != "not_applicable":
             problems.append(f"{where}: if_missing.status 只能是 not_applicable")
+        if item.get("stage", SELF) not in (SELF, REVIEW):
+            problems.append(f"{where}: stage 只能是 {SELF}（自评）或 {REVIEW}（四评）")
         try:
             when, missing_when = _condition(item.get("when")), _condition(if_missing.get("when"))
         except (KeyError, TypeError, AttributeError):
@@ -277,6 +281,7 @@ class Rulebook:
             when=when,
             missing_is_not_applicable=bool(if_missing),
             missing_when=missing_when,
+            stage=item.get("stage", SELF),
         )
 
     def _benefit(self, item: dict, problems: list[str]) -> BenefitRule:
@@ -290,8 +295,11 @@ class Rulebook:
             citations=tuple(self._cite(clause, where, problems) for clause in item["clauses"]),
             domains=tuple(item["domains"]) if "domains" in item else None,
             amount_of=amount.get("of"),
+            amount_fallback=amount.get("fallback"),
             amount_shares=tuple(amount["shares"]) if amount else None,
+            amount_usual=tuple(amount["usual"]) if amount.get("usual") else None,
             amount_text=item.get("amount_text"),
+            outside_text=item.get("outside_text"),
         )
 
     def labels(self, domain: str | None) -> dict[str, str]:

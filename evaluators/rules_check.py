@@ -19,7 +19,7 @@ import yaml
 from evaluators.checks import COMMON_VARIABLES
 from evaluators.profile import DOMAINS, EXTRA_KEYS, IDENTITY_KEYS, ask_as, contract_fields
 from evaluators.rulebook import DomainRules, Rulebook, RulebookError, load_rulebook
-from ingest.clean import normalize_for_match
+from zhibu.text import normalize_for_match
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "corpus"
 _UNKNOWN_VARIABLES = frozenset({"requirement", "missing"})

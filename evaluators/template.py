@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from evaluators.chinese_keys import IDENTITY, SECTION_TITLES
 from evaluators.parameters import year_span
 from evaluators.profile import DOMAINS, IDENTITY_KEYS, ask_as, contract_fields
 from evaluators.rulebook import load_rulebook
@@ -21,28 +22,37 @@ _KIND_NOTES = {
 _COMMENT_COLUMN = 40
 
 
-def profile_template(domain: str, year: int | None = None) -> str:
+def profile_template(domain: str, year: int | None = None, chinese_keys: bool = False) -> str:
+    """The fillable profile; with `chinese_keys` every key is its Chinese name (as `zhibu check` also reads)."""
     rulebook = load_rulebook()
     rules = rulebook.domain(domain)
     year = year or date.today().year
+    identity = {value: key for key, value in reversed(IDENTITY.items())} if chinese_keys else {}
     lines = [
         f"# “最强党支部”自查档案：{DOMAINS[domain]}党支部。填好后运行：zhibu check 本文件名",
         "# 每项冒号后面填写；不清楚的留空，结论中列为“待补充”（不会当作达标）。",
         "# 是非项填“是”或“否”，按注释中的说法填写；金额可写“8万”；日期写 2015-06-01。",
-        _line("domain", domain, f"党支部所处领域：{DOMAINS[domain]}（不要改）"),
-        _line("year", str(year), "评定年度"),
-        _line("name", "", "党支部名称"),
+        _line(identity.get("domain", "domain"), DOMAINS[domain] if chinese_keys else domain,
+              f"党支部所处领域：{DOMAINS[domain]}（不要改）"),
+        _line(identity.get("year", "year"), str(year), "评定年度"),
+        _line(identity.get("name", "name"), "", "党支部名称"),
     ]
-    sections: dict[str, list[str]] = {"": [], "negative": [], "facts": []}
+    sections: dict[str, list[str]] = {"": [], "negative": [], "facts": [], "basic": []}
     for key, info in contract_fields(domain).items():
         spec = rules.facts.get(key)
-        if key in IDENTITY_KEYS or spec is None or (spec.ask_domains is not None and domain not in spec.ask_domains):
-            continue
+        if key in IDENTITY_KEYS or spec is None or not spec.prompt or (
+                spec.ask_domains is not None and domain not in spec.ask_domains):
+            continue  # a fact nobody is asked (an older key still accepted) is not offered either
         head, _, rest = key.rpartition(".")
-        sections[head].append(_line(rest, "", _comment(spec, ask_as(info), key), indent="  " if head else ""))
+        comment = _comment(spec, ask_as(info), key)
+        if chinese_keys:  # the key is the label already: the comment says only how to fill it
+            rest, comment = spec.label, comment.removeprefix(spec.label).removeprefix("？")
+        sections[head].append(_line(rest, "", comment, indent="  " if head else ""))
     lines += sections[""]
-    for head, title in (("negative", "负面情形（当年度）"), ("facts", f"{DOMAINS[domain]}党支部的参考标准（工作指南 附件2）")):
-        lines += ["", f"{head}:{' ' * (_COMMENT_COLUMN - len(head) - 1)}# {title}"] + sections[head]
+    for head, title in (("negative", "负面情形（当年度）"), ("facts", f"{DOMAINS[domain]}党支部的参考标准（工作指南 附件2）"),
+                        ("basic", "基本标准（工作指南 四：“五个基本”“五强”）")):
+        shown = SECTION_TITLES[head] if chinese_keys else head
+        lines += ["", f"{shown}:{' ' * max(1, _COMMENT_COLUMN - len(shown) - 1)}# {title}"] + sections[head]
     lines += _parameter_lines(domain, rulebook)
     return "\n".join(lines) + "\n"
 

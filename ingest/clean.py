@@ -8,11 +8,10 @@ page width, where a line is a heading or a title, or where the next line opens w
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Iterator, NamedTuple
 
-# Private-use code points (BMP area and planes 15–16). The seed PDFs use U+1001B0 for "．".
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+from zhibu.text import normalize_chars, normalize_for_match  # noqa: F401  (re-exported for the ingest stack)
+
 # Whitespace matters only between two ASCII word characters ("Bot API"); elsewhere it is layout.
 _LAYOUT_SPACE = re.compile(r"(?<![A-Za-z0-9])[ \t\u3000\xa0]+|[ \t\u3000\xa0]+(?![A-Za-z0-9])")
 _PAGE_NOISE = re.compile(r"^(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
@@ -39,11 +38,6 @@ _FULL_HEADING_SHARE = 0.88
 # Wrapped layout: most lines sit near the page width. Text with real paragraphs (DOCX) does not.
 _NEAR_WIDTH = (0.85, 1.15)
 _WRAPPED_SHARE = 0.4
-
-
-def normalize_chars(text: str) -> str:
-    """Character-level normalisation: private-use dots, then NFKC (full-width → half-width)."""
-    return unicodedata.normalize("NFKC", _PRIVATE_USE.sub("．", text))
 
 
 _HALF_WIDTH = re.compile(r"[A-Za-z0-9 %]")  # printed half as wide as a Chinese character
@@ -194,6 +188,3 @@ def has_text(raw: str) -> bool:
     return any(True for _ in _content_lines(raw))
 
 
-def normalize_for_match(text: str) -> str:
-    """Canonical form for comparing quotes with the corpus: cleaned, with no whitespace at all."""
-    return re.sub(r"\s+", "", normalize_chars(text))

@@ -74,14 +74,17 @@ def check(
     details: bool = typer.Option(False, "--details", help="逐项列出全部评定条件及其依据原文。"),
     template: Optional[str] = typer.Option(None, "--template", metavar="领域",
                                            help="打印该领域可填写的档案模板（YAML，每项附中文说明），如 --template 嘎查村。"),
+    docx: Optional[Path] = typer.Option(None, "--docx", metavar="申报表.docx",
+                                        help="同时写出可修改的申报表（Word 文档）。"),
+    chinese_keys: bool = typer.Option(False, "--chinese-keys", help="模板的字段名用中文（与 --template 一起用）。"),
 ) -> None:
     """按“最强党支部”评定条件检查一个党支部的档案。"""
     from evaluators.cli_commands import print_template, run_check
 
     if template is not None:
-        print_template(template)
+        print_template(template, chinese_keys=chinese_keys)
     else:
-        run_check(profile, as_json=as_json, details=details)
+        run_check(profile, as_json=as_json, details=details, docx=docx)
 
 
 @app.command(options_metavar="[选项]")

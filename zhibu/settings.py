@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     zhibu_max_profile_kb: int = Field(256, ge=64)  # smaller profiles are read without loading settings
     zhibu_max_batch_mb: int = Field(20, gt=0)
     zhibu_max_batch_rows: int = Field(100_000, gt=0)
+    # The Word template of the 申报表 (docxtpl); a replacement saved from the console under ZHIBU_HOME wins.
+    # Read by evaluators/application.py straight from the environment / .env, like ZHIBU_RULES_DIR.
+    zhibu_application_template: Path | None = None
     # Ingest caps (owned by the knowledge base; README "Operations"): a document over one is refused
     # before anything is built. Text is the extracted text in UTF-8; unpacked is what a .docx/.pdf decompresses to.
     zhibu_max_text_mb: float = 4.0

@@ -1,5 +1,6 @@
-"""Small text utilities every package may import: Chinese punctuation for display, and the folded
-form that compares a displayed quote with the stored (normalised) text.
+"""Small text utilities every package may import: character normalisation (what the ingest cleaner and
+the evaluator's input parsing share), Chinese punctuation for display, and the folded form that compares
+a displayed quote with the stored (normalised) text.
 
 Stored passages keep the half-width marks NFKC leaves after PDF extraction (`, . ; : ( ) « »`);
 people read ，。；：（）《》. Restoration leaves alone what is not sentence punctuation: decimals
@@ -10,6 +11,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+# Private-use code points (BMP area and planes 15–16). The seed PDFs use U+1001B0 for "．".
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
+def normalize_chars(text: str) -> str:
+    """Character-level normalisation: private-use dots, then NFKC (full-width → half-width)."""
+    return unicodedata.normalize("NFKC", _PRIVATE_USE.sub("．", text))
+
+
+def normalize_for_match(text: str) -> str:
+    """Canonical form for comparing quotes with the corpus: normalised, with no whitespace at all."""
+    return re.sub(r"\s+", "", normalize_chars(text))
+
 
 # A "." that ends a sentence: not a decimal point (digit on both sides), not a list number
 # ("1." opening a line or following a separator or a sentence's end), not inside English or a web address.

@@ -20,18 +20,21 @@ COMMON_GOOD = {
     "members_rating_excellent": 29, "public_dissatisfaction_verified": False, "social_review_adverse": False,
     "negative.accountability": False, "negative.major_negative_publicity": False,
     "negative.leader_disciplined": False, "negative.leader_under_investigation": False,
+    "basic.done": ["按期换届", "书记轮训", "三会一课", "组织生活会", "民主评议党员", "主题党日", "谈心谈话", "党费收缴管理"],
+    "basic.five_strong": ["政治功能强", "队伍建设强", "组织生活强", "作用发挥强", "群众工作强"],
 }
 COMMUNITY_GOOD = COMMON_GOOD | {
     "facts.implements_party_line": True, "facts.member_posts_and_pledges": True, "facts.grid_five_in_place": True,
-    "facts.co_building_mechanism": True, "facts.service_center_and_funding": True, "team_annual_pay_yuan": 60000,
+    "facts.co_building_mechanism": True, "facts.service_center_and_funding": True, "secretary_annual_pay_yuan": 30000,
 }
 RETIRED_GOOD = COMMON_GOOD | {
     "facts.conveys_policy": True, "facts.has_venue_and_activities": True, "facts.flexible_study": True,
-    "facts.heart_to_heart_talks": True, "facts.care_for_sick_and_poor": True,
+    "facts.heart_to_heart_talks": True, "facts.care_for_sick_and_poor": True, "basic.returned_dues_used": True,
 }
 PRIVATE_WEAK = COMMON_GOOD | {
     "weak_and_lax": True, "facts.no_labor_disputes": True, "facts.themed_activities_culture": True,
     "facts.good_performance_no_accidents": True, "facts.six_haves": ["场所", "设施", "标志", "党旗", "书报"],
+    "basic.returned_dues_used": True,
 }
 
 

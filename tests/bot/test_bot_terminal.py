@@ -92,7 +92,8 @@ GACHA_ANSWERS = {
     "facts.collective_income_yuan": "大概8万左右", "parameters.gacha_village.collective_income": "不确定",
     "facts.service_center_up_to_standard": "是", "facts.three_affairs_public": "1",
     "facts.committee_college_graduates": "两名", "facts.committee_clean": "2", "facts.no_clan_or_gang_control": "没有",
-    "facts.no_inspection_notice": "2", "team_annual_pay_yuan": "8万",
+    "facts.no_inspection_notice": "2", "basic.done": "全部", "basic.five_strong": "全部",
+    "secretary_annual_pay_yuan": "3万",
 }
 
 

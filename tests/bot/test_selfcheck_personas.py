@@ -30,6 +30,9 @@ from evaluators import DOMAINS
 PERSONAS = yaml.safe_load((Path(__file__).parents[1] / "data" / "selfcheck_personas.yaml").read_text(encoding="utf-8"))
 TODAY = date(2026, 12, 6)
 NOT_KNOWN = "不清楚"  # for a question the persona has no words for (the 上级's figure for a year the texts lack)
+# The personas predate the basic standards (rules/basic.yaml: 五个基本, 五强): each is read as a branch that
+# meets them all, so the suite keeps testing what it was written for.
+BASIC_MET = {"basic.done": "全部", "basic.five_strong": "全部", "basic.returned_dues_used": "是"}
 # Where the dialogue disagrees with a persona on purpose: the persona id and the clause that decides it.
 DISPUTED = {
     "p14": "工作指南 附件2 四.1“支部内教职工晋升职称（职级）和各类学术奖励申报，不低于全校平均水平”讲的是教职工；"
@@ -98,7 +101,9 @@ async def _answer(play: Played, persona: dict, state: CheckState) -> None:
         await _settle_offer(play, persona, state, key, fact)
         return
     question = state.question(key)
-    if fact not in persona["typed"]:
+    if fact in BASIC_MET and fact not in persona["typed"]:
+        typed = BASIC_MET[fact]
+    elif fact not in persona["typed"]:
         typed = NOT_KNOWN
     elif question.key != fact and question.yes_value != question.good:
         # A part split off a fact the persona answered as one positive question ("效益良好、全年安全？ 是的")

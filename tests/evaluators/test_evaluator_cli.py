@@ -125,7 +125,7 @@ def _fill(template: str, profile: dict) -> str:
         match = re.match(r"^(\s*)([\w.]+):(\s*)(#.*)?$", line)
         if match:
             indent, key, _, comment = match.groups()
-            section = key if not indent and key in ("negative", "facts", "parameters") else section if indent else ""
+            section = key if not indent and key in ("negative", "facts", "basic", "parameters") else section if indent else ""
             source = profile.get(section, {}) if indent else profile
             value = source.get(key)
             if value is not None and not isinstance(value, dict):

@@ -107,8 +107,9 @@ def test_a_broken_staff_file_never_breaks_a_check(staff_file):
     assert "应为列表" in load_rulebook().parameters.staff_problems[0]
 
 
-def test_validate_staff_parameters_for_the_console():
-    entries, problems = validate_staff_parameters([staff_entry(), staff_entry(value=True)])
+def test_validate_staff_parameters():
+    entries, problems = validate_staff_parameters([staff_entry(), staff_entry(value=True)],
+                                                  load_rulebook().parameters.parameters)
     assert [(name, value.value) for name, value in entries] == [("gacha_village.collective_income", 90000)]
     assert problems == ["parameters.yaml 第2项：value（数值）应为数字，收到 True，此项未采用"]
 

@@ -94,6 +94,8 @@ def test_cell_spellings_from_csv_and_xlsx():
                   "star_public_satisfaction": "TRUE", "collective_income_yuan": "８万",
                   "service_center_up_to_standard": "是", "three_affairs_public": "是", "committee_college_graduates": "2", "committee_clean": "是",
                   "no_clan_or_gang_control": "是", "no_inspection_notice": "是"},
+        "basic": {"done": "按期换届、书记轮训,三会一课;组织生活会、民主评议党员、主题党日、谈心谈话、党费收缴管理",
+                  "five_strong": "政治功能强、队伍建设强、组织生活强、作用发挥强、群众工作强"},
     }
     evaluation = evaluate(profile)
     assert evaluation.verdict == "qualifies" and evaluation.domain == "gacha_village"

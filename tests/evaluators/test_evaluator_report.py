@@ -22,7 +22,7 @@ def test_report_of_a_failing_branch_gives_reason_clause_and_remedy():
     assert "建议：按上年度职工工资总额不低于1%的比例安排党组织工作经费" in report
     assert "评定后可享受的激励保障" not in report
     assert "找不足、补短板" in report
-    assert "已达标 15 项，未达标 1 项，不适用 1 项。" in report
+    assert "已达标 25 项，未达标 1 项，不适用 1 项。" in report
 
 
 def test_report_of_a_qualifying_village_lists_benefits_and_next_step():
@@ -36,11 +36,27 @@ def test_report_of_a_qualifying_village_lists_benefits_and_next_step():
 
 
 def test_bonus_line_gives_the_clause_figures_first_and_the_computed_range_as_an_estimate():
-    report = render_report(evaluate(passing_profile("gacha_village") | {"team_annual_pay_yuan": 25000}))
-    clause = report.index("班子年待遇报酬总额的10%—20%，一般可按2000元至3000元掌握，由评定的党委确定")
-    estimate = report.index("估算（仅供参考，不是应发金额）：按您填写的班子年待遇报酬总额25,000元×10%—20%，为2,500元至5,000元")
+    report = render_report(evaluate(passing_profile("gacha_village") | {"secretary_annual_pay_yuan": 25000}))
+    clause = report.index("班子成员（可按党组织书记）年待遇报酬总额的10%—20%，一般可按2000元至3000元掌握，由评定的党委确定")
+    estimate = report.index("估算（仅供参考，不是应发金额）：按您填写的党组织书记本人现行年待遇报酬25,000元×10%—20%，"
+                            "为2,500元至5,000元；实际标准")
     assert clause < estimate and "实际标准由评定的县级以上党委确定" in report
     assert "约为" not in report  # no bare amount that reads as what the branch is owed
+
+
+@pytest.mark.parametrize(("pay", "shown"), [
+    ({"secretary_annual_pay_yuan": 200000}, "党组织书记本人现行年待遇报酬200,000元×10%—20%，为20,000元至40,000元，高于文件"),
+    ({"secretary_annual_pay_yuan": 9000}, "党组织书记本人现行年待遇报酬9,000元×10%—20%，为900元至1,800元，低于文件"),
+    ({"team_annual_pay_yuan": 175000}, "班子成员现行年待遇报酬总额175,000元×10%—20%，为17,500元至35,000元，高于文件"),
+])
+def test_a_bonus_estimate_outside_the_clause_figures_says_why(pay, shown):
+    report = render_report(evaluate(passing_profile("community") | pay))
+    assert shown in report and "县级以上党委可结合实际自行确定标准" in report
+
+
+def test_a_bonus_estimate_overlapping_the_clause_figures_needs_no_note():
+    report = render_report(evaluate(passing_profile("community") | {"secretary_annual_pay_yuan": 15000}))
+    assert "为1,500元至3,000元；实际标准由评定的县级以上党委确定" in report
 
 
 def test_report_of_an_incomplete_branch_names_the_missing_fact_in_words():
@@ -77,7 +93,8 @@ def test_reports_fit_a_phone(domain):
     assert qualifying.startswith("【“最强党支部”自查】") and len(qualifying) <= 1200, len(qualifying)
     unknown = render_report(evaluate({"domain": domain, "year": 2026}))
     assert "信息不全" in unknown and len(unknown) <= 4096, len(unknown)
-    assert unknown.count("\n？ ") == len(evaluate({"domain": domain, "year": 2026}).by_status("unknown"))
+    assert unknown.count("\n？ ") == len(evaluate({"domain": domain, "year": 2026}).to_fill)
+    assert unknown.count("\n… ") == len(evaluate({"domain": domain, "year": 2026}).awaiting_review)
 
 
 def test_details_list_every_passed_criterion_with_its_clause():
