@@ -17,6 +17,7 @@ QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE = "qualifies", "does_not_qualify", "inco
 # Where the branch stands (工作指南 五(三): 自评达到评定条件后申报, then the upper level's 四评):
 # its own conditions not yet all met; met, 四评 still to come (may 申报); everything met, 四评 included.
 SELF_CHECK, AWAITING_REVIEW, MAY_APPLY = "self_check", "awaiting_review", "may_apply"
+BASIC_FACTS = "basic."  # the facts of rules/basic.yaml (五个基本, 五强 总体标准)
 
 
 class CriterionResult:
@@ -140,6 +141,7 @@ class Evaluation:
     stage: str  # self_check / awaiting_review (may 申报, 四评 to come) / may_apply
     criteria: tuple[CriterionResult, ...]
     missing: tuple[str, ...]
+    basic_not_assessed: tuple[CriterionResult, ...]  # basic standards set aside: the profile states none
     _rules: DomainRules = field(repr=False, compare=False)
     _values: dict[str, Any] = field(repr=False, compare=False)
     _next_step: NextStep = field(repr=False, compare=False)
@@ -215,6 +217,8 @@ class Evaluation:
             "missing": list(self.missing),
             "failing_facts": self.failing_facts,
             "counts": {status: len(self.by_status(status)) for status in (PASS, FAIL, UNKNOWN, NOT_APPLICABLE)},
+            "basic_not_assessed": [{"criterion": result.id, "requirement": result.requirement,
+                                    "citation": result.citation} for result in self.basic_not_assessed],
             "to_confirm": [
                 {"criterion": result.id, "parameter": result.parameter.name, "year_used": result.parameter.year_used,
                  "basis": result.parameter.basis, "text": text}
@@ -242,7 +246,13 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
         raise ProfileError(problem_lines(error, rulebook)) from None
     _check_parameter_names(values, rulebook)
     rules = rulebook.domain(values["domain"])
-    results = tuple([_judge(criterion, values) for criterion in rules.criteria])
+    judged = [_judge(criterion, values) for criterion in rules.criteria]
+    # The basic standards (rules/basic.yaml) came after the contract: a profile that states none of them
+    # (written to the contract, or by an older template) is judged on the contract's criteria, and the
+    # basic standards are listed for the secretary to check before 申报 — not counted as unknown.
+    stated_basic = any(key.startswith(BASIC_FACTS) for key in values)
+    unassessed = () if stated_basic else tuple(r for r in judged if _reads_only_basic(r))
+    results = tuple(r for r in judged if r not in unassessed)
     statuses = {result.status for result in results}
     verdict = DOES_NOT_QUALIFY if FAIL in statuses else INCOMPLETE if UNKNOWN in statuses else QUALIFIES
     stage = _stage(verdict, results)
@@ -260,10 +270,15 @@ def evaluate(profile: dict, rulebook: Rulebook | None = None) -> Evaluation:
         stage=stage,
         criteria=results,
         missing=missing,
+        basic_not_assessed=unassessed,
         _rules=rules,
         _values=values,
         _next_step=rulebook.next_steps[AWAITING_REVIEW if stage == AWAITING_REVIEW else verdict],
     )
+
+
+def _reads_only_basic(result: CriterionResult) -> bool:
+    return bool(result.facts) and all(key.startswith(BASIC_FACTS) for key in result.facts)
 
 
 def _stage(verdict: str, results: tuple[CriterionResult, ...]) -> str:

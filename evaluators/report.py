@@ -62,6 +62,8 @@ def render_report(evaluation: Evaluation) -> str:
         ("未达标", [_failed_block(result) for result in groups["未达标"]]),
         ("待补充（弄清后重新自查）", [[_unknown_line(result)] for result in groups["待补充"]]),
         ("待四评（上级党组织年底前后开展，结果出来后补填）", [[f"… {result.requirement}"] for result in groups["待四评"]]),
+        ("基本标准未自评（工作指南四、（一）（二），申报前请逐项对照）",
+         [[f"□ {result.requirement}"] for result in evaluation.basic_not_assessed]),
         ("评定后可享受的激励保障（由上级党委评定后落实）", [_benefit_lines(benefit) for benefit in evaluation.benefits]),
         ("下一步", [[evaluation.next_step["text"]]]),
     ]

@@ -139,7 +139,8 @@ def test_breaking_one_passing_fact_never_helps(domain, data):
     except BadInput:
         assume(False)
     rules = load_rulebook().domain(domain)
-    passing = [c for c in rules.criteria if next(r for r in before.criteria if r.id == c.id).status == "pass"]
+    statuses = {r.id: r.status for r in before.criteria}  # basic standards set aside are not among them
+    passing = [c for c in rules.criteria if statuses.get(c.id) == "pass"]
     assume(passing)
     criterion = data.draw(st.sampled_from(passing))
     values = {"year": before.year, **_flat(profile)}

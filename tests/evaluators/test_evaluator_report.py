@@ -95,6 +95,7 @@ def test_reports_fit_a_phone(domain):
     assert "信息不全" in unknown and len(unknown) <= 4096, len(unknown)
     assert unknown.count("\n？ ") == len(evaluate({"domain": domain, "year": 2026}).to_fill)
     assert unknown.count("\n… ") == len(evaluate({"domain": domain, "year": 2026}).awaiting_review)
+    assert unknown.count("\n□ ") == len(evaluate({"domain": domain, "year": 2026}).basic_not_assessed) > 0
 
 
 def test_details_list_every_passed_criterion_with_its_clause():
