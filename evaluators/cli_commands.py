@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zhibu.cli import emit_json
+from zhibu.output import emit_json
 from zhibu.errors import BadInput, quoted
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from zhibu.cli import emit_json
+from zhibu.output import emit_json
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
