@@ -16,8 +16,8 @@ from evaluators.checks import FAIL, percent
 from evaluators.engine import DOES_NOT_QUALIFY, INCOMPLETE, QUALIFIES, ProfileError, evaluate
 from evaluators.profile import DOMAINS, nest
 from evaluators.rulebook import load_rulebook
-from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, read_capped, refuse_duplicate_columns, sheet_rows,
-                                  store_text_as_text)
+from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, header_width, read_capped,
+                                  refuse_duplicate_columns, sheet_rows, store_text_as_text)
 from zhibu.errors import BadInput
 
 VERDICTS = (QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE)
@@ -93,7 +93,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         records = _xlsx_records(path)
     else:
         raise BadInput(f"只支持 .csv 和 .xlsx 文件：{path.name}")
-    header = [str(cell).strip() if cell is not None else "" for cell in next(records, [])]
+    first = next(records, [])
+    header = [str(cell).strip() if cell is not None else "" for cell in first[:header_width(first, path.name)]]
     if "domain" not in header:
         raise BadInput(f"{path.name} 的第一行应为字段名（domain、year、facts.stars 等），没有找到 domain 列")
     refuse_duplicate_columns(header, path.name)

@@ -237,9 +237,10 @@ def _chinese_help(command) -> None:
 
 
 def main() -> None:
-    from zhibu.filemodes import keep_state_private
+    from zhibu.filemodes import home_from_environment, keep_state_private, tighten_home
 
     keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
+    tighten_home(home_from_environment())  # every command, `check` too (it never loads the settings)
     command = typer.main.get_command(app)
     if len(sys.argv) < 2 or {"--help", "-h"} & set(sys.argv[1:]) or sys.argv[1:] == ["rules"]:
         _chinese_help(command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,19 +9,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from zhibu.errors import quoted
-from zhibu.filemodes import tighten_home
-
-
-def _default_home() -> Path:
-    # XDG-style per-user data folder; no platformdirs dependency for one path.
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "zhibu"
+from zhibu.filemodes import default_home, tighten_home
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    zhibu_home: Path = Field(default_factory=_default_home)
+    zhibu_home: Path = Field(default_factory=default_home)
     zhibu_embedding: str = "e5-small"
     zhibu_chroma_host: str | None = None
     zhibu_chroma_port: int = 8000
