@@ -23,6 +23,7 @@ import yaml
 
 from zhibu.errors import BadInput, quoted
 from zhibu.filemodes import user_file_mode
+from zhibu.untrusted_yaml import AliasFound, load_untrusted_yaml
 
 MAX_COLUMNS = 1000  # a profile has about 60 keys; a wider header is not a branch table
 # An XLSX is a zip archive; what it unpacks to is held in memory (shared strings), so it is capped
@@ -82,26 +83,11 @@ def _settings():
 
 # ---- profiles: JSON and YAML ---------------------------------------------------------------------
 
-class _NoAliases(yaml.SafeLoader):
-    """Safe YAML without anchors' references: a profile is flat data, and nine lines of nested
-    aliases expand to 9⁹ strings (the "billion laughs")."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasFound(self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)
-
-
-class _AliasFound(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 def parse_profile(text: str, name: str, as_json: bool) -> Any:
     """A profile parsed as JSON or YAML; every way it can be broken is a BadInput naming the file."""
     try:
-        return json.loads(text) if as_json else yaml.load(text, Loader=_NoAliases)
-    except _AliasFound as found:
+        return json.loads(text) if as_json else load_untrusted_yaml(text)
+    except AliasFound as found:
         raise BadInput(f"{quoted(name)} 第 {found.line} 行使用了 YAML 别名（*名称），档案中不允许别名：请直接写出取值") from None
     except RecursionError:
         raise BadInput(f"{quoted(name)} 的嵌套层数过多，不是一份档案") from None

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     zhibu_max_text_mb: float = 4.0
     zhibu_max_unpacked_mb: float = 64.0
     zhibu_max_passages_per_doc: int = 5000
+    zhibu_max_extract_s: float = Field(60.0, gt=0)  # reading the text out of one .pdf/.docx
     # A bot upload runs in a child process stopped after this long or when it needs more memory.
     zhibu_upload_timeout_s: float = 1800.0
     zhibu_upload_memory_mb: int = 3072
