@@ -120,6 +120,14 @@ class Generation:
         return (self.folder / EXPORT_NAME).is_file()
 
     @property
+    def has_keyword_index(self) -> bool:
+        """Saved passage tokens of today's tokenizer (older versions did not save them; a changed
+        vocabulary makes them stale): the next ingest builds a generation with them."""
+        from knowledge.retriever import has_keyword_index
+
+        return has_keyword_index(self.folder, len(self.passages))
+
+    @property
     def documents(self) -> dict[str, dict]:
         return self.manifest["documents"]
 
@@ -249,7 +257,7 @@ class KnowledgeBase:
             space = embedding_id(embeddings)
             report = _diff(known, documents, remove, prune_origin, same_space=current is not None and current.embedding == space)
             lacks_export = current is not None and embeddings is not None and not current.has_export
-            if not report.changed and current is not None and not lacks_export:
+            if not report.changed and current is not None and not lacks_export and current.has_keyword_index:
                 self._collect_garbage()  # what a killed ingest left behind
                 return report
             name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
@@ -266,6 +274,8 @@ class KnowledgeBase:
             return report
 
     def _build(self, name, current, documents, origins, report, embeddings, space, progress) -> None:
+        from knowledge.retriever import save_keyword_index
+
         folder = self.root / "generations" / name
         folder.mkdir()
         keep = set(report.unchanged)
@@ -282,6 +292,7 @@ class KnowledgeBase:
             self._store_vectors(name, folder, [p.chunk_id for p in passages], {**reused, **fresh})
             report.embedded, report.reused = len(todo), len(reused)
         _write_atomic(folder / "passages.jsonl", "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages))
+        save_keyword_index(folder, passages)  # readers load it instead of tokenising every passage
         _write_json_atomic(folder / "manifest.json", {"embedding": space, "created": time.time(), "documents": manifest_docs})
         # The generation this one replaces is the one that was serving (the fallback, if the pointer was damaged).
         history = [current.name, *self._pointer_state()["history"]] if current else []
