@@ -65,7 +65,7 @@ def use_lexicon(jieba, cache: Path) -> bool:
         connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         (total,) = connection.execute("SELECT value FROM meta WHERE name = 'total'").fetchone()
     except sqlite3.Error as error:
-        log.warning("jieba lexicon %s unreadable (%s): loading jieba's dictionary", path, error)
+        log.warning("分词词典缓存 %s 无法读取（%s）：改为载入完整词典，结果相同，只是较慢。", path, error)
         return False
     jieba.dt.FREQ, jieba.dt.total, jieba.dt.initialized = _Table(connection, "freq"), total, True
     jieba.dt.dictionary = os.devnull  # posseg's import parses this for word tags: nothing to parse
@@ -99,7 +99,7 @@ def _make(jieba, path: Path) -> bool:
         os.replace(tmp, path)
         return True
     except (OSError, sqlite3.Error) as error:
-        log.warning("jieba lexicon not written to %s (%s): loading jieba's dictionary each time", path, error)
+        log.warning("分词词典缓存无法写入 %s（%s）：每次启动改为载入完整词典，结果相同，只是较慢。", path, error)
         tmp.unlink(missing_ok=True)
         return False
 
