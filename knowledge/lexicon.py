@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
-_MISSING = object()
+_MISSING, _UNASKED = object(), object()  # not in the table; not looked up yet
 
 
 class _Table:
@@ -26,14 +26,15 @@ class _Table:
 
     def __init__(self, connection: sqlite3.Connection, table: str) -> None:
         self._query = f"SELECT value FROM {table} WHERE word = ?"
-        self._connection, self._added = connection, {}
+        self._connection = connection
+        self._added: dict[str, Any] = {}  # words added at run time, and every answer the table gave
 
     def get(self, word: str, default: Any = None) -> Any:
-        value = self._added.get(word, _MISSING)
-        if value is _MISSING:
+        value = self._added.get(word, _UNASKED)
+        if value is _UNASKED:  # asked once, kept: an ingest tokenising megabytes asks the same words again
             row = self._connection.execute(self._query, (word,)).fetchone()
-            value = row[0] if row else default
-        return value
+            value = self._added[word] = row[0] if row else _MISSING
+        return default if value is _MISSING else value
 
     def __contains__(self, word: str) -> bool:
         return self.get(word, _MISSING) is not _MISSING
