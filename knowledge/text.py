@@ -55,6 +55,7 @@ def _jieba():
     for folder in _cache_folder:
         from knowledge.lexicon import use_lexicon
 
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         jieba.dt.tmp_dir = str(folder)
         use_lexicon(jieba, folder)  # the dictionary looked up in SQLite, not loaded whole
     for term in vocabulary()["terms"]:
