@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -29,6 +30,12 @@ RATE, REASON = "fb", "fbr"  # button data heads: fb|question id|1 or -1, fbr|que
 THANKS = "谢谢反馈！"
 ASK_REASON = "抱歉没能帮上忙。哪里不满意？（可选，不选也已记下）"
 GONE = "这条回答的记录已过保存期限，无法再反馈。"
+INVALID = "这个反馈按钮无效，未作记录。请在回答下方重新点选，或直接提问。"
+# Button data is typed by whoever sends the callback: a question id is a row id SQLite can hold
+# (below 2**63, so 18 digits at most), a rating is 1 or -1, a reason the number of one of REASONS.
+_QUESTION_ID = re.compile(r"[1-9][0-9]{0,17}")
+_RATINGS = {str(UP): UP, str(DOWN): DOWN}
+_REASON_NUMBERS = {str(number): reason for number, reason in enumerate(REASONS)}
 # Typed words of the terminal: they never collide with the numbered choices of a self-check.
 TERMINAL_WORDS = {"+": UP, "赞": UP, "-": DOWN, "踩": DOWN}
 
@@ -63,6 +70,7 @@ class Feedback:
     def __init__(self, settings: Settings | None) -> None:
         """`settings` None: nothing is logged and answers carry no feedback buttons (no store)."""
         self._settings = settings
+        self._store_down = False
 
     def records(self) -> "Records | None":
         if self._settings is None:
@@ -96,7 +104,9 @@ class Feedback:
     async def _on_rate(self, turn, parts: list[str]) -> list[Reply] | None:
         if self._settings is None or turn.origin is None:
             return None
-        question_id, rating = int(parts[0]), int(parts[1])
+        question_id, rating = _parsed(parts, _RATINGS)
+        if question_id is None:
+            return [Reply(INVALID, kind="notice")]
         stored = await self._store(lambda records: records.rate(question_id, turn.origin.chat_id, turn.origin.user_id, rating))
         if not stored:
             return [Reply(GONE, kind="notice")] if stored is False else None
@@ -108,7 +118,9 @@ class Feedback:
     async def _on_reason(self, turn, parts: list[str]) -> list[Reply] | None:
         if self._settings is None or turn.origin is None:
             return None
-        question_id, reason = int(parts[0]), REASONS[int(parts[1])]
+        question_id, reason = _parsed(parts, _REASON_NUMBERS)
+        if question_id is None:
+            return [Reply(INVALID, kind="notice")]
         stored = await self._store(lambda records: records.rate(question_id, turn.origin.chat_id, turn.origin.user_id,
                                                                 DOWN, reason))
         if not stored:
@@ -119,12 +131,12 @@ class Feedback:
         """A self-check started or finished (a tiny insert, done in place)."""
         if self._settings is None:
             return
-        from records.store import STORE_FAILURES, store_problem
+        from records.store import STORE_FAILURES
 
         try:
             self.records().count_selfcheck(kind)
         except STORE_FAILURES as error:
-            log.warning("self-check not counted: %s", store_problem(error))
+            self._unavailable(error)
 
     async def purge(self) -> int:
         removed = await self._store(lambda records: records.purge())
@@ -132,20 +144,37 @@ class Feedback:
         return removed or 0
 
     async def _store(self, work: Callable[["Records"], Any]) -> Any:
-        """Run `work` on the store in a worker thread; None (logged, one line) when the database or the
-        records folder fails: a broken question log never stops an answer."""
-        from records.store import STORE_FAILURES, store_problem
+        """Run `work` on the store in a worker thread; None (logged) when the store fails: a database
+        that is down or locked, a records folder that is read-only or full."""
+        from records.store import STORE_FAILURES
 
         try:
             return await asyncio.to_thread(lambda: work(self.records()))
         except STORE_FAILURES as error:
-            log.warning("records store unavailable: %s (%s)", store_problem(error), type(error).__name__)
+            self._unavailable(error)
             return None
+
+    def _unavailable(self, error: Exception) -> None:
+        """Logged as a warning once, then quietly: a broken store must not flood the log (or the admins)."""
+        if self._store_down:
+            log.debug("records store still unavailable: %s", error)
+            return
+        from records.store import store_problem
+
+        self._store_down = True
+        log.warning("问题记录库不可用，回答照常进行但不记录问题和评价：%s（%s）", store_problem(error), type(error).__name__)
 
     def _generation(self) -> str:
         from knowledge.store import KnowledgeBase
 
         return KnowledgeBase(self._settings.zhibu_home).active_name() or ""
+
+
+def _parsed(parts: list[str], values: dict[str, Any]) -> tuple[int | None, Any]:
+    """(question id, value) from button data `id|value`; (None, None) for anything a real button never sends."""
+    if len(parts) != 2 or not _QUESTION_ID.fullmatch(parts[0]) or parts[1] not in values:
+        return None, None
+    return int(parts[0]), values[parts[1]]
 
 
 def terminal_choices(buttons: list[Button]) -> dict[str, str]:

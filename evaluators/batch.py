@@ -21,8 +21,8 @@ from evaluators.engine import DOES_NOT_QUALIFY, INCOMPLETE, QUALIFIES, ProfileEr
 from evaluators.profile import DOMAINS, InvalidProfile, nest, validate_profile
 from evaluators.roster import header_key, is_example, label_of
 from evaluators.rulebook import load_rulebook
-from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, read_capped, refuse_duplicate_columns, sheet_rows,
-                                  store_text_as_text)
+from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, header_width, read_capped,
+                                  refuse_duplicate_columns, sheet_rows, store_text_as_text)
 from zhibu.errors import BadInput
 
 VERDICTS = (QUALIFIES, DOES_NOT_QUALIFY, INCOMPLETE)
@@ -98,7 +98,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         records = _xlsx_records(path)
     else:
         raise BadInput(f"只支持 .csv 和 .xlsx 文件：{path.name}")
-    header = [header_key(cell) for cell in next(records, [])]
+    first = next(records, [])
+    header = [header_key(cell) for cell in first[:header_width(first, path.name)]]
     if "domain" not in header:
         raise BadInput(f"《{path.name}》的第一行应为列名（所处领域、评定年度、党支部名称等，请用“下载名单模板”中的表头），"
                        "没有找到“所处领域”列")

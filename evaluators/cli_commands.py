@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zhibu.cli import emit_json
+from zhibu.output import emit_json
 from zhibu.errors import BadInput, quoted
 
 
@@ -115,8 +115,12 @@ def run_batch(file: Path, out: Path | None, as_json: bool) -> None:
 
 
 def run_rules_check() -> None:
+    from evaluators.rulebook import rules_dir
     from evaluators.rules_check import check_rulebook
 
+    folder = rules_dir()
+    if not folder.is_dir():
+        raise BadInput(f"找不到规则书文件夹：{quoted(str(folder), 300)}（请检查环境变量 ZHIBU_RULES_DIR）")
     problems, stats = check_rulebook()
     if problems:
         sys.stderr.write(f"规则书检查未通过，共 {len(problems)} 个问题：\n")

@@ -23,6 +23,7 @@ import yaml
 
 from zhibu.errors import BadInput, quoted
 from zhibu.filemodes import user_file_mode
+from zhibu.untrusted_yaml import AliasFound, load_untrusted_yaml
 
 MAX_COLUMNS = 1000  # a profile has about 60 keys; a wider header is not a branch table
 # An XLSX is a zip archive; what it unpacks to is held in memory (shared strings), so it is capped
@@ -82,26 +83,11 @@ def _settings():
 
 # ---- profiles: JSON and YAML ---------------------------------------------------------------------
 
-class _NoAliases(yaml.SafeLoader):
-    """Safe YAML without anchors' references: a profile is flat data, and nine lines of nested
-    aliases expand to 9⁹ strings (the "billion laughs")."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasFound(self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)
-
-
-class _AliasFound(Exception):
-    def __init__(self, line: int) -> None:
-        self.line = line
-
-
 def parse_profile(text: str, name: str, as_json: bool) -> Any:
     """A profile parsed as JSON or YAML; every way it can be broken is a BadInput naming the file."""
     try:
-        return json.loads(text) if as_json else yaml.load(text, Loader=_NoAliases)
-    except _AliasFound as found:
+        return json.loads(text) if as_json else load_untrusted_yaml(text)
+    except AliasFound as found:
         raise BadInput(f"{quoted(name)} 第 {found.line} 行使用了 YAML 别名（*名称），档案中不允许别名：请直接写出取值") from None
     except RecursionError:
         raise BadInput(f"{quoted(name)} 的嵌套层数过多，不是一份档案") from None
@@ -157,13 +143,20 @@ def sheet_rows(sheet: Any, name: str) -> Iterator[tuple]:
     """A read-only openpyxl sheet's rows, read only as wide as its header and only as far as the row
     cap: the sheet's own dimension (it may claim XFD1048576) is never trusted."""
     header = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), ())
-    width = max((number for number, cell in enumerate(header, 1) if cell not in (None, "")), default=1)
-    if width > MAX_COLUMNS:
-        raise BadInput(f"{quoted(name)} 的第一行超过 {MAX_COLUMNS} 列，不是一份党支部名单")
+    width = header_width(header, name)
     yield header[:width]
     rows_allowed = _settings().zhibu_max_batch_rows
     yield from bounded_rows(sheet.iter_rows(min_row=2, max_row=rows_allowed + 2, max_col=width, values_only=True),
                             name, header_read=True)
+
+
+def header_width(header: Iterable, name: str) -> int:
+    """How many columns the header names (empty cells at its end do not count); more than
+    MAX_COLUMNS is refused, for a CSV as for an XLSX."""
+    width = max((number for number, cell in enumerate(header, 1) if cell not in (None, "")), default=1)
+    if width > MAX_COLUMNS:
+        raise BadInput(f"{quoted(name)} 的第一行有 {width} 列，超过上限 {MAX_COLUMNS} 列，不是一份党支部名单")
+    return width
 
 
 def bounded_rows(rows: Iterable, name: str, header_read: bool = False) -> Iterator:
@@ -200,13 +193,15 @@ def store_text_as_text(workbook: Any) -> None:
 
 
 def check_report_path(out: Path, source: Path) -> None:
-    """Refuse, before any work, a report path that would overwrite the input, a folder or a device."""
+    """Refuse, before any work, a report path that would overwrite the input, a folder or a device.
+    Paths are compared resolved: `sub/../in.xlsx` names the input even while `sub` does not exist
+    (the report's folder is created before the move)."""
     for target in (out, out.with_suffix(".png")):
         if target.exists() and not target.is_file():
             raise BadInput(f"{quoted(str(target), 300)} 已存在且不是普通文件（是文件夹或设备），不会写到那里")
     if out.suffix.lower() != ".xlsx":
         raise BadInput(f"报告 {quoted(str(out), 300)} 应以 .xlsx 结尾")
-    if out.exists() and source.exists() and os.path.samefile(out, source):
+    if out.resolve() == source.resolve() or (out.exists() and source.exists() and os.path.samefile(out, source)):
         raise BadInput(f"报告 {quoted(str(out), 300)} 就是输入文件本身，不会覆盖它：请换一个文件名")
 
 

@@ -11,7 +11,8 @@ import yaml
 
 from ingest.clean import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, Limits, load_text
-from zhibu.errors import BadInput
+from zhibu.errors import BadInput, quoted
+from zhibu.untrusted_yaml import AliasFound, load_untrusted_yaml
 
 _META_FIELDS = ("doc_id", "title", "short_title", "doc_number", "issuer", "date")
 # A document's own number stands on a line of its own near the top: "(内组通字〔2020〕4号)".
@@ -19,6 +20,7 @@ _DOC_NUMBER_LINE = re.compile(r"^\(?((?:[\u4e00-\u9fff]{1,12})?[〔\[]\d{4}[〕\
 _DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _HEAD_PARAGRAPHS = 12
 _SHORT_TITLE_CHARS = 16
+_MAX_SIDECAR_BYTES = 64 * 1024  # a sidecar holds six short fields
 
 
 def _digest(*parts: str) -> str:
@@ -73,17 +75,38 @@ def slugify(stem: str) -> str:
 
 
 def _read_sidecar(path: Path) -> dict[str, str]:
+    """The metadata in `<stem>.yaml` beside the document, read as untrusted input: size-capped, through
+    the loader that refuses YAML aliases (a billion-laughs sidecar hung the ingest), every way it can be
+    broken one Chinese BadInput naming the file."""
     sidecar = path.with_suffix(".yaml")
     if not sidecar.is_file() or sidecar.is_symlink():
         return {}  # a link could point anywhere: metadata comes only from a real file beside the document
-    try:
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise BadInput(f"元数据文件格式错误：{sidecar.name} (invalid sidecar YAML: {error})") from error
+    if sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
+        raise BadInput(f"元数据文件超过 {_MAX_SIDECAR_BYTES // 1024} KB，不像是一份文件说明：{quoted(sidecar.name)}")
+    data = _parse_sidecar(sidecar)
     if not isinstance(data, dict):
-        raise BadInput(f"元数据文件应为键值对：{sidecar.name} (sidecar YAML must be a mapping)")
+        raise BadInput(f"元数据文件应为“字段: 取值”的形式：{quoted(sidecar.name)} (sidecar YAML must be a mapping)")
     # YAML reads an unquoted 2020-02-25 as a date: every field is kept as text.
     return {key: str(data[key]).strip() for key in _META_FIELDS if data.get(key) is not None}
+
+
+def _parse_sidecar(sidecar: Path):
+    name = quoted(sidecar.name)
+    try:
+        return load_untrusted_yaml(sidecar.read_text(encoding="utf-8"))
+    except AliasFound as found:
+        raise BadInput(f"元数据文件 {name} 第 {found.line} 行使用了 YAML 别名（*名称），不允许别名：请直接写出取值") from None
+    except RecursionError:
+        raise BadInput(f"元数据文件 {name} 的嵌套层数过多，不是一份文件说明") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"元数据文件 {name} 不是 UTF-8 编码的文本文件") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行附近）" if mark else ""
+        raise BadInput(f"元数据文件格式错误{where}：{name} (invalid sidecar YAML)") from None
+    except ValueError as error:  # a date like 2020-02-30, an integer of thousands of digits
+        problem = "有位数过多的数字" if "digits" in str(error) else "有无法识别的取值（例如不存在的日期，如 2 月 30 日）"
+        raise BadInput(f"元数据文件 {name} {problem}") from None
 
 
 def _head(cleaned: str) -> list[str]:

@@ -3,13 +3,16 @@
 The caller resolves and vets the path; nothing here follows a path taken from the file's content.
 The text comes back as extracted, line layout intact: `ingest.clean` undoes the artefacts.
 A file over a cap (`Limits`) is refused as soon as that is known: a .docx by its zip directory
-before anything is unpacked, a .pdf page by page, a text file by its size.
+before anything is unpacked, a text file by its size. Extraction itself runs under a budget (`_Budget`):
+time, text produced and form XObjects drawn are counted while pypdf works, so a 2 KB PDF whose pages
+draw one form thousands of times (9 MB of text, minutes of CPU) stops within seconds, not after a page.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,9 @@ _TEXT_ENCODINGS = ["utf_8", "gb18030"]
 _MAX_MESS = 0.3
 _MARKDOWN_MARKS = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|>\s?)")
 _MB = 1024 * 1024
+# Form and image XObjects one document may draw ("Do"): a real page draws a few (a logo, a seal);
+# each costs pypdf about a millisecond however little it shows.
+MAX_XOBJECTS_DRAWN = 2000
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Limits:
     text_bytes: int  # the extracted text, UTF-8
     unpacked_bytes: int  # what a .docx or .pdf decompresses to
     passages: int
+    extract_seconds: float = 60.0  # reading the text out of one .pdf or .docx
 
     @classmethod
     def from_settings(cls, settings=None) -> "Limits":
@@ -44,7 +51,7 @@ class Limits:
 
             settings = get_settings()
         return cls(int(settings.zhibu_max_text_mb * _MB), int(settings.zhibu_max_unpacked_mb * _MB),
-                   settings.zhibu_max_passages_per_doc)
+                   settings.zhibu_max_passages_per_doc, settings.zhibu_max_extract_s)
 
     def check_text(self, size: int, name: str) -> None:
         if size > self.text_bytes:
@@ -82,22 +89,68 @@ def _strip_markdown(text: str) -> str:
     return "\n".join(_MARKDOWN_MARKS.sub("", line) for line in text.split("\n"))
 
 
+class _OverBudget(BaseException):
+    """Raised from inside pypdf's callbacks; a BaseException, because pypdf swallows any Exception
+    raised while it draws a form XObject (it logs "Impossible to decode XFormObject" and goes on)."""
+
+    def __init__(self, refusal: BadInput) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
+
+
+class _Budget:
+    """What extracting one document may still spend: time, UTF-8 text, XObjects drawn."""
+
+    def __init__(self, limits: Limits, name: str) -> None:
+        self.limits, self.name = limits, name
+        self.deadline = time.monotonic() + limits.extract_seconds
+        self.text_bytes = self.drawn = 0
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _OverBudget(BadInput(
+                f"读取文件内容超过 {self.limits.extract_seconds:g} 秒，已停止：{self.name}。文件可能已损坏或被恶意构造。"
+                f"(extracting {self.name} exceeds ZHIBU_MAX_EXTRACT_S={self.limits.extract_seconds:g})"))
+
+    def add_text(self, text: str) -> None:
+        self.text_bytes += len(text.encode("utf-8"))
+        try:
+            self.limits.check_text(self.text_bytes, self.name)
+        except BadInput as refusal:
+            raise _OverBudget(refusal) from None
+
+    def operator(self, operator: bytes, *_) -> None:
+        """pypdf's visitor_operand_before: called for every content-stream operator."""
+        if operator == b"Do":
+            self.drawn += 1
+            if self.drawn > MAX_XOBJECTS_DRAWN:
+                raise _OverBudget(BadInput(
+                    f"PDF 文件绘制的图形对象超过 {MAX_XOBJECTS_DRAWN} 个，可能已损坏或被恶意构造：{self.name} "
+                    f"({self.name} draws more than {MAX_XOBJECTS_DRAWN} XObjects)"))
+        self.tick()
+
+    def seen_text(self, text: str, *_) -> None:
+        """pypdf's visitor_text: every piece of text as it is shown, form XObjects' included."""
+        self.add_text(text)
+
+
 def _read_pdf(path: Path, limits: Limits) -> str:
     from pypdf import PdfReader
 
+    budget = _Budget(limits, path.name)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise BadInput(f"PDF 文件已加密，无法读取：{path.name} ({path.name} is encrypted)")
-        pages, unpacked, text_bytes = [], 0, 0
+        pages, unpacked = [], 0
         for page in reader.pages:
             contents = page.get_contents()
             unpacked += len(contents.get_data()) if contents is not None else 0
             limits.check_unpacked(unpacked, path.name)
-            pages.append(page.extract_text() or "")
-            text_bytes += len(pages[-1].encode("utf-8"))
-            limits.check_text(text_bytes, path.name)
+            pages.append(page.extract_text(visitor_operand_before=budget.operator, visitor_text=budget.seen_text) or "")
         return "\n".join(pages)
+    except _OverBudget as over:
+        raise over.refusal from None
     except BadInput:
         raise
     except Exception as error:  # pypdf raises many kinds of errors on damaged files; all mean the same
@@ -116,20 +169,24 @@ def _read_docx(path: Path, limits: Limits) -> str:
     import docx
     from docx.table import Table
 
+    budget = _Budget(limits, path.name)
     try:
         with zipfile.ZipFile(path) as archive:  # the directory's sizes bound what unpacking yields
             limits.check_unpacked(sum(member.file_size for member in archive.infolist()), path.name)
         document = docx.Document(str(path))
         lines: list[str] = []
         for block in document.iter_inner_content():  # paragraphs and tables in reading order
-            lines.extend(_table_lines(block) if isinstance(block, Table) else [block.text])
+            added = _table_lines(block) if isinstance(block, Table) else [block.text]
+            lines.extend(added)
+            budget.tick()
+            budget.add_text("".join(added))
+    except _OverBudget as over:
+        raise over.refusal from None
     except BadInput:
         raise
     except Exception as error:  # python-docx raises zip, XML and key errors on damaged files
         raise BadInput(f"Word 文件已损坏或无法解析：《{path.name}》。请用 WPS 或 Word 打开后另存为 .docx 再上传。") from error
-    text = "\n".join(lines)
-    limits.check_text(len(text.encode("utf-8")), path.name)
-    return text
+    return "\n".join(lines)
 
 
 def _read(path: Path, limits: Limits) -> str:

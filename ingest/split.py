@@ -299,12 +299,14 @@ class _Assembler:
 def _chunk_ids(doc_id: str, drafts: list[_Draft]) -> list[str]:
     """`{doc_id}:{hash}` from the draft's own path and text, so an edit elsewhere leaves it unchanged."""
     ids: dict[str, None] = {}  # ordered, with constant-time membership
+    seen: dict[str, int] = {}  # occurrences so far of each (path, text): a passage repeated n times costs n hashes, not n²
     for draft in drafts:
         key = "\x1f".join((*draft.path, draft.text))
-        occurrence = 0
+        occurrence = seen.get(key, 0)
         while (chunk_id := f"{doc_id}:{hashlib.sha256(f'{key}#{occurrence}'.encode()).hexdigest()[:12]}") in ids:
             occurrence += 1  # the same passage twice under the same heading
         ids[chunk_id] = None
+        seen[key] = occurrence + 1
     return list(ids)
 
 

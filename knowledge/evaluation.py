@@ -14,17 +14,28 @@ from collections import Counter
 from pathlib import Path
 
 from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL
-from zhibu.errors import BadInput
+from zhibu.errors import BadInput, quoted
 from zhibu.text import fold_for_match
 
 STATUSES = (ANSWERED, PARTIAL, NOT_COVERED)
+
+
+def read_utf8(path: Path, what: str) -> str:
+    """A question file's text; a binary or non-UTF-8 file is a BadInput, not a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{what}不是 UTF-8 编码的文本文件：{quoted(path.name)}") from None
+    if "\x00" in text:
+        raise BadInput(f"{what}含有二进制内容，不是文本文件：{quoted(path.name)}")
+    return text
 
 
 def load_cases(path: Path) -> list[dict]:
     if not path.is_file():
         raise BadInput(f"找不到评测文件 (no such file): {path}")
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path, "评测文件").splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -6,17 +6,24 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
 from collections import Counter
-from functools import lru_cache
 from dataclasses import dataclass
-
-from langchain_core.documents import Document
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.clean import normalize_for_match
 from knowledge.store import Generation, Passage
-from knowledge.text import expand_query, tokenize
+from knowledge.text import expand_query, tokenize, tokenizer_fingerprint
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+log = logging.getLogger(__name__)
 
 # Measured by a sweep on the dev set plus our own questions (`zhibu eval-qa`; README, Q&A quality).
 # Keyword matching is the stronger signal on these texts (e5 similarities are compressed into
@@ -31,19 +38,35 @@ SECTION_WEIGHT = 0.5  # a section headed by the question's domain: enough to be 
 class KeywordIndex:
     """BM25 as Lucene scores it (bm25s's "lucene" method; Kamphuis et al. 2020), k1 1.5, b 0.75.
 
-    bm25s (with the scipy.sparse it imports) costs about 0.14 s of a cold `zhibu ask` and 0.013 s to
-    index ~120 passages (measured on 2 cores); it is imported here, when the first question is searched.
+    Built at ingest over the passages' tokens and saved with the generation (`keyword/`, bm25s's own
+    format, beside `tokens.json`); a reader loads both instead of tokenising every passage with jieba
+    again (1.7 s of a cold `zhibu ask` before). bm25s (with scipy.sparse) is imported when needed.
     """
 
     K1, B = 1.5, 0.75
+    FOLDER, TOKENS = "keyword", "tokens.json"
 
-    def __init__(self, documents: list[list[str]]) -> None:
+    def __init__(self, bm25, size: int) -> None:
+        self._bm25, self.size = bm25, size
+
+    @classmethod
+    def build(cls, documents: list[list[str]]) -> "KeywordIndex":
         import bm25s
 
-        self.size = len(documents)
-        self._bm25 = bm25s.BM25(method="lucene", k1=self.K1, b=self.B)
+        bm25 = bm25s.BM25(method="lucene", k1=cls.K1, b=cls.B)
+        if documents:
+            bm25.index(documents, show_progress=False)
+        return cls(bm25, len(documents))
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> "KeywordIndex":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder / cls.FOLDER)), size)
+
+    def save(self, folder: Path) -> None:
         if self.size:
-            self._bm25.index(documents, show_progress=False)
+            self._bm25.save(str(folder / self.FOLDER))
 
     def get_scores(self, query: list[str]) -> list[float]:
         """One score per passage; a repeated query word counts again, a word no passage holds adds nothing."""
@@ -51,6 +74,48 @@ class KeywordIndex:
         if not known:
             return [0.0] * self.size
         return [float(score) for score in self._bm25.get_scores_from_ids(known)]
+
+
+def passage_tokens(passages: list[Passage]) -> list[list[str]]:
+    return [tokenize(f"{p.section}\n{p.text}") for p in passages]
+
+
+def save_keyword_index(folder: Path, passages: list[Passage]) -> None:
+    """At ingest: the passages' tokens and their BM25 index, beside the passages (the writer's side)."""
+    tokens = passage_tokens(passages)
+    KeywordIndex.build(tokens).save(folder)
+    payload = {"tokenizer": tokenizer_fingerprint(), "tokens": tokens}
+    (folder / KeywordIndex.TOKENS).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+
+def has_keyword_index(folder: Path, passages: int) -> bool:
+    """Whether `folder` holds tokens made by today's tokenizer (and, for passages, their index)."""
+    return _saved_tokens(folder) is not None and (not passages or (folder / KeywordIndex.FOLDER).is_dir())
+
+
+def _saved_tokens(folder: Path) -> list[list[str]] | None:
+    try:
+        payload = json.loads((folder / KeywordIndex.TOKENS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fresh = isinstance(payload, dict) and payload.get("tokenizer") == tokenizer_fingerprint()
+    return payload.get("tokens") if fresh else None
+
+
+def load_keyword_index(generation: Generation) -> tuple[list[list[str]], KeywordIndex]:
+    """The saved tokens and index; made in memory when absent or stale (a generation built by an older
+    version, or a vocabulary changed since): the next ingest saves them."""
+    size = len(generation.passages)
+    tokens = _saved_tokens(generation.folder)
+    if tokens is not None and len(tokens) == size:
+        try:
+            return tokens, KeywordIndex.load(generation.folder, size) if size else KeywordIndex.build([])
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("keyword index of %s unreadable (%s): rebuilt in memory", generation.name, error)
+    else:
+        log.info("generation %s has no keyword index for this tokenizer: tokenising its passages", generation.name)
+    tokens = passage_tokens(generation.passages)
+    return tokens, KeywordIndex.build(tokens)
 
 
 @dataclass(frozen=True)
@@ -69,9 +134,7 @@ class HybridSearch:
         self._vectors = vectors
         # Embedding the question is most of a warm query's time, and chats repeat questions.
         self._query_vector = lru_cache(maxsize=1024)(embeddings.embed_query) if embeddings else None
-        # Tokenised at load, not stored: a changed vocabulary takes effect without re-ingesting.
-        tokens = [tokenize(f"{p.section}\n{p.text}") for p in self.passages]
-        self._bm25 = KeywordIndex(tokens)
+        tokens, self._bm25 = load_keyword_index(generation)
         document_frequency = Counter(token for t in tokens for token in set(t))
         total = max(1, len(self.passages))
         self._idf = {token: math.log(1 + total / df) for token, df in document_frequency.items()}
@@ -145,7 +208,9 @@ class HybridSearch:
         ]
 
 
-def hit_to_document(hit: Hit) -> Document:
+def hit_to_document(hit: Hit) -> "Document":
+    from langchain_core.documents import Document  # only the langchain face needs it (0.27 s to import)
+
     p = hit.passage
     return Document(
         id=p.chunk_id,

@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -119,6 +120,14 @@ class Generation:
         return (self.folder / EXPORT_NAME).is_file()
 
     @property
+    def has_keyword_index(self) -> bool:
+        """Saved passage tokens of today's tokenizer (older versions did not save them; a changed
+        vocabulary makes them stale): the next ingest builds a generation with them."""
+        from knowledge.retriever import has_keyword_index
+
+        return has_keyword_index(self.folder, len(self.passages))
+
+    @property
     def documents(self) -> dict[str, dict]:
         return self.manifest["documents"]
 
@@ -141,13 +150,45 @@ class KnowledgeBase:
         return self.root / "active.json"
 
     def _pointer_state(self) -> dict:
+        """{"generation": name or None, "history": [names]} as the pointer says, every name checked;
+        a pointer that is garbage, empty, not an object, or names a path (`../../etc`) reads as empty."""
         try:
-            return json.loads(self.pointer.read_text(encoding="utf-8"))
+            state = json.loads(self.pointer.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
+            return {"generation": None, "history": []}
+        except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+            state = None
+        if not isinstance(state, dict):
+            state = {}
+        history = state.get("history")
+        return {"generation": _valid_name(state.get("generation")),
+                "history": [name for name in history if _valid_name(name)] if isinstance(history, list) else []}
 
     def active_name(self) -> str | None:
-        return self._pointer_state().get("generation")
+        """The serving generation: the pointer's, or — when the pointer is damaged or names a generation
+        that is not on disk complete — the newest complete one (logged once per damaged pointer)."""
+        named = self._pointer_state()["generation"]
+        if named is not None and self._is_complete(named):
+            return named
+        complete = self.generation_names()
+        if not complete:
+            return None
+        self._log_fallback(complete[-1])
+        return complete[-1]
+
+    def _is_complete(self, name: str) -> bool:
+        """The manifest is written last: a generation with one is whole."""
+        return (self.root / "generations" / name / "manifest.json").is_file()
+
+    def _log_fallback(self, name: str) -> None:
+        try:
+            seen = self.pointer.read_bytes()[:200]
+        except OSError as error:
+            seen = repr(error).encode()
+        if _reported_pointers.get(self.root) != seen:
+            _reported_pointers[self.root] = seen
+            log.warning("知识库指针 kb/active.json 已损坏或指向不存在的版本（%r），改用最新的完整版本 %s 继续回答；"
+                        "下次导入知识库时会重写指针。", seen[:80], name)
 
     def active(self) -> Generation | None:
         name = self.active_name()
@@ -216,7 +257,7 @@ class KnowledgeBase:
             space = embedding_id(embeddings)
             report = _diff(known, documents, remove, prune_origin, same_space=current is not None and current.embedding == space)
             lacks_export = current is not None and embeddings is not None and not current.has_export
-            if not report.changed and current is not None and not lacks_export:
+            if not report.changed and current is not None and not lacks_export and current.has_keyword_index:
                 self._collect_garbage()  # what a killed ingest left behind
                 return report
             name = time.strftime("g%Y%m%d%H%M%S") + uuid.uuid4().hex[:6]
@@ -233,6 +274,8 @@ class KnowledgeBase:
             return report
 
     def _build(self, name, current, documents, origins, report, embeddings, space, progress) -> None:
+        from knowledge.retriever import save_keyword_index
+
         folder = self.root / "generations" / name
         folder.mkdir()
         keep = set(report.unchanged)
@@ -249,10 +292,11 @@ class KnowledgeBase:
             self._store_vectors(name, folder, [p.chunk_id for p in passages], {**reused, **fresh})
             report.embedded, report.reused = len(todo), len(reused)
         _write_atomic(folder / "passages.jsonl", "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages))
+        save_keyword_index(folder, passages)  # readers load it instead of tokenising every passage
         _write_json_atomic(folder / "manifest.json", {"embedding": space, "created": time.time(), "documents": manifest_docs})
-        previous = self._pointer_state()
-        history = [previous["generation"], *previous.get("history", [])] if previous else []
-        _write_json_atomic(self.pointer, {"generation": name, "history": history[:_HISTORY]})
+        # The generation this one replaces is the one that was serving (the fallback, if the pointer was damaged).
+        history = [current.name, *self._pointer_state()["history"]] if current else []
+        _write_json_atomic(self.pointer, {"generation": name, "history": list(dict.fromkeys(history))[:_HISTORY]})
 
     def _store_vectors(self, name: str, folder: Path, ids: list[str], by_id: dict) -> None:
         """Into Chroma (closed again: no handle outlives the ingest), then the read-only export."""
@@ -278,11 +322,11 @@ class KnowledgeBase:
     def generation_names(self) -> list[str]:
         """Complete generations on disk, oldest first (the active one and the one it replaced)."""
         folder = self.root / "generations"
-        return sorted(p.name for p in folder.iterdir() if (p / "manifest.json").is_file())
+        return sorted(p.name for p in folder.iterdir() if _valid_name(p.name) and self._is_complete(p.name))
 
     def previous_name(self) -> str | None:
         """The generation the active one replaced (by the pointer's history), while it is still on disk."""
-        history = self._pointer_state().get("history", [])
+        history = self._pointer_state()["history"]
         return next((name for name in history[:1] if name in self.generation_names()), None)
 
     def roll_back(self) -> str:
@@ -292,7 +336,7 @@ class KnowledgeBase:
             previous = self.previous_name()
             if previous is None:
                 raise BadInput("没有可以回滚的上一版本（每次只保留上一版本）。")
-            history = self._pointer_state().get("history", [])
+            history = self._pointer_state()["history"]
             _write_json_atomic(self.pointer, {"generation": previous, "history": history[1:]})
             self._collect_garbage()
             return previous
@@ -300,11 +344,20 @@ class KnowledgeBase:
     def _collect_garbage(self) -> None:
         """Keep the serving generation and the one it replaced (by the pointer's history, not by name
         order: an abandoned build may sort anywhere); sweep the rest. We hold the ingest lock."""
-        state = self._pointer_state()
-        keep = {state.get("generation"), *state.get("history", [])[:_KEEP_OLD_GENERATIONS]}
+        keep = {self.active_name(), *self._pointer_state()["history"][:_KEEP_OLD_GENERATIONS]}
         for folder in sorted((self.root / "generations").iterdir()):
             if folder.is_dir() and folder.name not in keep:
                 self._sweep(folder.name)
+
+
+# A generation's folder name as an ingest makes it (time + random hex); anything else in the pointer,
+# a path above all, is never used.
+_GENERATION_NAME = re.compile(r"g\d{14}[0-9a-f]{6}")
+_reported_pointers: dict[Path, bytes] = {}  # the damaged pointer last logged, per knowledge base
+
+
+def _valid_name(name) -> str | None:
+    return name if isinstance(name, str) and _GENERATION_NAME.fullmatch(name) else None
 
 
 def _collection_name(generation: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -12,9 +14,22 @@ import yaml
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 
 
+_VOCABULARY = Path(__file__).parent / "data" / "vocabulary.yaml"
+# Bump when `tokenize` itself changes: passage tokens saved with a generation are then made again.
+_TOKENIZE_VERSION = 1
+
+
 @lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    return yaml.safe_load((Path(__file__).parent / "data" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(_VOCABULARY.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def tokenizer_fingerprint() -> str:
+    """What passage tokens depend on: jieba's version, our vocabulary, `tokenize` itself. Tokens saved
+    under another fingerprint are stale (a changed vocabulary takes effect without re-ingesting)."""
+    parts = (str(_TOKENIZE_VERSION), version("jieba"), hashlib.sha256(_VOCABULARY.read_bytes()).hexdigest())
+    return "/".join(parts)
 
 
 @lru_cache(maxsize=1)
@@ -38,8 +53,11 @@ def _jieba():
 
     jieba.setLogLevel(logging.WARNING)
     for folder in _cache_folder:
+        from knowledge.lexicon import use_lexicon
+
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         jieba.dt.tmp_dir = str(folder)
+        use_lexicon(jieba, folder)  # the dictionary looked up in SQLite, not loaded whole
     for term in vocabulary()["terms"]:
         jieba.add_word(term, freq=20000)
     for forms in vocabulary()["synonyms"].values():
@@ -68,9 +86,12 @@ def key_terms(question: str) -> list[tuple[str, tuple[str, ...], bool]]:
     """The question's meaningful words (jieba's part-of-speech cut, no stopwords), each with the forms
     that count as it in a policy sentence (itself plus the text forms of a colloquial word it overlaps)
     and whether it names a thing (noun-like) rather than an action or a manner."""
-    from jieba import posseg
+    from knowledge.lexicon import tag_posseg
 
     _jieba()
+    from jieba import posseg  # after _jieba(): with the lexicon, its import reads no dictionary
+
+    tag_posseg(posseg)
     synonyms = vocabulary()["synonyms"]
     keys = [key for key in synonyms if key in question]
     terms: dict[str, tuple[tuple[str, ...], bool]] = {}

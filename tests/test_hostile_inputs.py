@@ -229,3 +229,39 @@ def test_question_file_nested_200k_deep_is_refused(tmp_path, command):
     path = tmp_path / "deep.jsonl"
     path.write_text('{"question": ' + "[" * 200_000 + "]" * 200_000 + "}\n", encoding="utf-8")
     refused(zhibu(tmp_path, *command, str(path), env={"ZHIBU_EMBEDDING": "none"}), "deep.jsonl")
+
+
+@pytest.mark.parametrize("command", [("ask", "--questions"), ("eval-qa",)])
+def test_a_binary_question_file_is_refused(tmp_path, command):
+    path = tmp_path / "program.jsonl"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+    refused(zhibu(tmp_path, *command, str(path), env={"ZHIBU_EMBEDDING": "none"}), "program.jsonl", "UTF-8")
+
+
+# ---- the smaller commands ---------------------------------------------------------------------
+
+def test_a_batch_table_of_1002_columns_is_refused(tmp_path):
+    path = tmp_path / "wide.csv"
+    header = ["domain", "year", "name"] + [f"facts.extra{n}" for n in range(999)]
+    path.write_text(",".join(header) + "\n" + ",".join(["community", "2024", "新华社区党支部"] + [""] * 999) + "\n",
+                    encoding="utf-8")
+    refused(zhibu(tmp_path, "batch", str(path)), "1002 列", "1000")
+
+
+def test_out_through_a_missing_folder_and_back_is_the_input_and_refused(tmp_path):
+    """`sub/../in.xlsx` with no `sub`: compared unresolved it looked new, and the report replaced the input."""
+    workbook = Workbook()
+    workbook.active.append(list(COMMUNITY))
+    workbook.active.append(list(COMMUNITY.values()))
+    path = tmp_path / "in.xlsx"
+    workbook.save(path)
+    before = path.read_bytes()
+    refused(zhibu(tmp_path, "batch", str(path), "--out", str(tmp_path / "sub" / ".." / "in.xlsx")), "in.xlsx")
+    assert path.read_bytes() == before
+    assert not (tmp_path / "sub").exists()
+
+
+def test_rules_check_with_a_missing_rules_folder_is_a_chinese_error(tmp_path):
+    message = refused(zhibu(tmp_path, "rules", "check", env={"ZHIBU_RULES_DIR": str(tmp_path / "no-rules")}),
+                      "no-rules", "ZHIBU_RULES_DIR")
+    assert message.startswith("错误：找不到规则书文件夹")

@@ -53,3 +53,16 @@ def test_a_requested_report_keeps_the_users_umask(tmp_path, open_umask):
     result = run_zhibu("batch", str(path), "--out", str(out), home=tmp_path / "home")
     assert result.returncode == 0, result.stderr
     assert oct(out.stat().st_mode & 0o777) == oct(out.with_suffix(".png").stat().st_mode & 0o777) == "0o644"
+
+
+def test_check_closes_an_open_home_and_an_open_admin_log(tmp_path, open_umask):
+    """`zhibu check` never loads the settings; it closes a home and an admin log an older version left open."""
+    home = tmp_path / "home"
+    (home / "logs").mkdir(parents=True, mode=0o755)
+    home.chmod(0o755)
+    (home / "logs" / "admin.log").write_text("{}\n", encoding="utf-8")
+    (home / "logs" / "admin.log").chmod(0o644)
+    result = run_zhibu("check", "--template", "嘎查村", home=home)
+    assert result.returncode == 0, result.stderr
+    assert oct(home.stat().st_mode & 0o777) == "0o700"
+    assert oct((home / "logs" / "admin.log").stat().st_mode & 0o777) == "0o600"

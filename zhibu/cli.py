@@ -5,7 +5,6 @@ Exit status per the contract: 0 success, 2 bad input (message on stderr), 1 inte
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -20,11 +19,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, options_metavar="[
 rules_app = typer.Typer(no_args_is_help=True, options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
                         help="规则书维护。")
 app.add_typer(rules_app, name="rules")
-
-
-def emit_json(payload: dict) -> None:
-    """The one JSON object of a `--json` run: UTF-8, not ASCII-escaped, dates and paths as strings."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
 
 
 @app.command(options_metavar="[选项]")
@@ -272,9 +266,10 @@ def _chinese_help(command) -> None:
 
 
 def main() -> None:
-    from zhibu.filemodes import keep_state_private
+    from zhibu.filemodes import home_from_environment, keep_state_private, tighten_home
 
     keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
+    tighten_home(home_from_environment())  # every command, `check` too (it never loads the settings)
     command = typer.main.get_command(app)
     if len(sys.argv) < 2 or {"--help", "-h"} & set(sys.argv[1:]) or sys.argv[1:] == ["rules"]:
         _chinese_help(command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,19 +10,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from zhibu.errors import quoted
-from zhibu.filemodes import tighten_home
-
-
-def _default_home() -> Path:
-    # XDG-style per-user data folder; no platformdirs dependency for one path.
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "zhibu"
+from zhibu.filemodes import default_home, tighten_home
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    zhibu_home: Path = Field(default_factory=_default_home)
+    zhibu_home: Path = Field(default_factory=default_home)
     zhibu_embedding: str = "e5-small"
     zhibu_chroma_host: str | None = None
     zhibu_chroma_port: int = 8000
@@ -60,6 +53,7 @@ class Settings(BaseSettings):
     zhibu_max_text_mb: float = 4.0
     zhibu_max_unpacked_mb: float = 64.0
     zhibu_max_passages_per_doc: int = 5000
+    zhibu_max_extract_s: float = Field(60.0, gt=0)  # reading the text out of one .pdf/.docx
     # A bot upload runs in a child process stopped after this long or when it needs more memory.
     zhibu_upload_timeout_s: float = 1800.0
     zhibu_upload_memory_mb: int = 3072

@@ -157,3 +157,58 @@ async def test_an_unwritable_records_folder_never_stops_an_answer_nor_alerts_the
         finally:
             await running.stop()
         running.assert_no_errors()
+# Forged callback data: anyone can send a callback query with any data under any message of the bot.
+FORGED = [
+    "fb|99999999999999999999999999|1", "fb|9223372036854775808|1", "fb|-1|1", "fb|0|1", "fb|1|5", "fb|1|0",
+    "fb|1|-2", "fb|1|", "fb|1", "fb||", "fb|1|1|1", "fb|../../etc/passwd|1", "fb|1\x00|1", "fb|１|1",
+    "fbr|1|9", "fbr|1|-1", "fbr|1|x", "fbr|1|0\x00", "fbr|" + "9" * 5000 + "|0",
+]
+
+
+async def test_forged_feedback_buttons_get_a_chinese_refusal_and_no_admin_alert(bot, bot_settings):
+    """Before: int() and REASONS[] raised, SQLite overflowed on huge ids; every press was a traceback and
+    an alert to the admins. "fbr|1|-1" even recorded the last reason for question 1."""
+    erin = bot.person(2106)
+    answer = await erin.say(QUESTION, expect="出处")
+    for data in FORGED:
+        await bot.fake.press(erin.user_id, answer, data)
+    await bot.fake.settle()
+    toasts = [call.params.get("text") or "" for call in bot.fake.calls_of("answerCallbackQuery")]
+    assert sum("反馈按钮无效" in toast for toast in toasts) == len(FORGED), toasts
+    assert not [text for admin_chat in [ADMIN_ID] for text in
+                (m["text"] for m in bot.fake.bot_messages(admin_chat)) if "Traceback" in text or "出错" in text]
+    [logged] = open_records(bot_settings).questions_of_chat(erin.chat_id)
+    assert logged.rating is None and open_records(bot_settings).feedback_of(logged.id) == []
+
+
+async def test_an_unwritable_records_folder_never_stops_an_answer(bot_settings, fake):
+    """The records folder is a file, so the SQLite store cannot be made there (as root, a read-only
+    folder is still writable): every answer is given, without 👍/👎, and the admins get nothing."""
+    records = bot_settings.zhibu_home / "records"
+    records.parent.mkdir(parents=True, exist_ok=True)
+    records.write_text("not a folder", encoding="utf-8")
+    running = await RunningBot.start(bot_settings, fake)
+    try:
+        frank = running.person(2107)
+        answer = await frank.say(QUESTION, expect="出处")
+        assert "90%" in answer["text"] and "👍 有用" not in [label for label, _ in buttons_of(answer)]
+        await frank.say("/check", expect="领域")
+        await fake.settle()
+        assert fake.bot_messages(ADMIN_ID) == []
+    finally:
+        await running.stop()
+    running.assert_no_errors()
+
+
+def test_zhibu_chat_answers_when_the_records_folder_cannot_be_written(tmp_path):
+    """Before: the store's OSError (not a database error) escaped, `zhibu chat` printed a traceback and
+    answered nothing."""
+    from tests.conftest import run_zhibu
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "records").write_text("not a folder", encoding="utf-8")
+    result = run_zhibu("chat", home=home, env={"ZHIBU_EMBEDDING": "none"}, input=f"{QUESTION}\n退出\n")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "90%" in result.stdout and "问题记录库不可用" in result.stderr
