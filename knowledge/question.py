@@ -18,6 +18,7 @@ _TARGET = re.compile(r"比例|目标|指标|达到|要到|多少个|百分")
 _EACH = re.compile(r"^(?P<a>[^，,？?和与跟的]{1,10})的?(?:和|与|跟|以及|还有|、)(?P<b>[^，,？?的]{1,10}?)(?P<rest>(?:的[^，,？?]*?)?(?:分别|各自|各)[^，,？?]*[？?]?)$")
 _ENGLISH_SHARE = 0.8
 _ASKS = re.compile(r"[？?]|吗|呢|哪|啥|什么|多少|几|咋|怎|谁|是否|能不能|要不要|有没有|是不是|可不可以|行不行|如何")
+_WH = re.compile(r"哪|啥|什么|多少|几|咋|怎|谁|如何|是否|能不能|要不要|有没有|是不是|可不可以")
 MIN_PART_CHARS = 4
 
 
@@ -44,6 +45,22 @@ def answer_type(question: str) -> str | None:
 
 def type_label(kind: str) -> str:
     return next(label for name, label, _, _ in _answer_types() if name == kind)
+
+
+def without_slot(kind: str | None, question: str) -> str:
+    """The question without the words that name the answer's category ("哪个盟市"), for kinds marked slot."""
+    spec = vocabulary()["answer_types"].get(kind or "", {})
+    if not spec.get("slot"):
+        return question
+    for pattern in spec["asked"]:
+        question = re.sub(pattern, "", question)
+    return question
+
+
+def type_exact(kind: str | None) -> re.Pattern | None:
+    """The pattern of the answer itself, for kinds said alone ("内组通字〔2020〕2号")."""
+    spec = vocabulary()["answer_types"].get(kind or "", {})
+    return re.compile(spec["exact"]) if "exact" in spec else None
 
 
 def type_present(kind: str | None, text: str) -> bool:
@@ -120,11 +137,13 @@ def is_english(question: str) -> bool:
 
 def split_pieces(question: str) -> list[str]:
     """The separate questions in one message (ended by ？；。 or, on a phone, by a space between two
-    questions); a piece with no words of its own stays with the one before."""
-    pieces = [p.strip() for chunk in _PART_END.split(question) for p in _split_at_spaces(chunk) if p.strip()]
+    questions, or by a comma between two questions each with its question word); a piece too short to ask
+    a kind of answer of its own stays with the one before ("文号？" does not)."""
+    pieces = [p.strip() for chunk in _PART_END.split(question) for spaced in _split_at_spaces(chunk)
+              for p in _split_at_commas(spaced) if p.strip()]
     parts: list[str] = []
     for piece in pieces:
-        if parts and len(_CONTENT.findall(piece)) < MIN_PART_CHARS:
+        if parts and len(_CONTENT.findall(piece)) < MIN_PART_CHARS and answer_type(piece) is None:
             parts[-1] += piece
         else:
             parts.append(piece)
@@ -139,6 +158,15 @@ def _split_at_spaces(text: str) -> list[str]:
     return [text]
 
 
+def _split_at_commas(text: str) -> list[str]:
+    """"评上最强村里有啥奖励，谁来发": two questions when each side asks with a question word of its own
+    ("这种能评吗" after a description stays one question)."""
+    sides = [side for side in re.split(r"[，,]", text) if side.strip()]
+    if len(sides) > 1 and all(_WH.search(side) for side in sides):
+        return [side.strip() for side in sides]
+    return [text]
+
+
 def split_each(part: str) -> list[str]:
     """"A的和B的C分别是啥" → ["A的C是啥", "B的C是啥"]."""
     match = _EACH.match(part)
@@ -146,3 +174,20 @@ def split_each(part: str) -> list[str]:
         return [part]
     rest = re.sub(r"分别|各自|各", "", match["rest"]).lstrip("的")
     return [f"{entity}的{rest}" for entity in (match["a"], match["b"])]
+
+
+def is_identity(question: str) -> bool:
+    """"你是谁", "你能干啥": a question about the assistant itself."""
+    text = re.sub(r"[\s，,。.!！?？~～]+", "", question)
+    return any(re.search(pattern, text) for pattern in vocabulary()["identity"])
+
+
+def is_off_topic(question: str) -> bool:
+    """Small talk or a request outside the policy ("今天天气怎么样", "帮我写一首诗")."""
+    return any(re.search(pattern, question) for pattern in vocabulary()["off_topic"])
+
+
+def asks_yes_no(question: str) -> bool:
+    """"还能评最强吗", "算不算", "是不是得…": a question answered 能 / 不能 (when no kind of answer is asked)."""
+    tail = re.split(r"[，,；;]", question.strip())[-1] or question
+    return answer_type(tail) is None and any(re.search(p, tail) for p in vocabulary()["yes_no"])

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from knowledge.answer import Answer, Citation
+from knowledge.pipeline import Answerer
 from knowledge.store import IngestReport, KnowledgeBase, ProgressFn
 from knowledge.text import keep_dictionary_cache_in
 from zhibu.settings import Settings
@@ -41,6 +42,9 @@ class QAService:
         self.kb = KnowledgeBase(settings.zhibu_home, settings.zhibu_chroma_host, settings.zhibu_chroma_port)
         self._opening = threading.Lock()  # one thread opens a new generation's search at a time
         self._search = None
+        # Consulted in order before retrieval, per part of a message (`knowledge.pipeline.Answerer`):
+        # each takes the analysed question and returns an Answer, or None to leave it to retrieval.
+        self.answerers: list[Answerer] = []
 
     @cached_property
     def embeddings(self):
@@ -130,14 +134,19 @@ class QAService:
 
         return PolicyRetriever(search=self._ensure(), k=k)
 
-    def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None) -> Answer:
-        """A grounded answer; `context` is the previous answer's (follow-ups), `domain` the user's branch domain."""
-        from knowledge.answer import answer_question, problem_with_question, refusal
+    def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None,
+            channel: str | None = None) -> Answer:
+        """A grounded answer; `context` is the previous answer's (follow-ups), `domain` the user's branch domain,
+        `channel` where the user is ("telegram", "terminal"; else the `zhibu` command), named in hints."""
+        from knowledge.compose import refusal
+        from knowledge.messages import reply_without_search
+        from knowledge.pipeline import answer_question
 
-        problem = problem_with_question(question.strip())
-        if problem:  # no knowledge base needed (nor built) to say so
-            return refusal(question.strip(), problem)
-        answer = answer_question(self._ensure(), question, k, context=context, domain=domain, this_year=date.today().year)
+        reply = reply_without_search(question.strip(), channel)
+        if reply:  # no knowledge base needed (nor built) to say so
+            return refusal(question.strip(), reply[1], reply[0])
+        answer = answer_question(self._ensure(), question, k, context=context, domain=domain, this_year=date.today().year,
+                                 channel=channel, answerers=tuple(self.answerers))
         if answer.found and self.composer is not None:
             return self.composer.compose(answer.resolved or question, answer)
         return answer

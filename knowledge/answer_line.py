@@ -1,0 +1,174 @@
+"""The direct answer line ("答：赤峰市。"), taken from the quoted text, never invented.
+
+For a question asking for a kind of answer (an amount, a date, a body…): the clauses of the best quoted
+sentence that hold it; a place as its name; a list as a short numbered list of its items. For a yes/no
+question: 能 / 不能 (in the question's own verb: 算 / 不算, 会…) with the clause it rests on — 不 when the
+clause forbids what the question describes, or requires what the question says is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from knowledge.analysis import Analysis
+from knowledge.answer import Quote
+from knowledge.question import type_exact, type_present
+from knowledge.quotes import Unit, segment
+from knowledge.terms import folded
+from knowledge.text import vocabulary
+
+MAX_LINE = 90  # characters: a longer line keeps only the clauses holding the answer
+MAX_ITEMS = 8
+_MARKER = re.compile(r"^(?:\d{1,2}[.、]|（\d{1,2}）|（[一二三四五六七八九十]+）|[一二三四五六七八九十]+[、是要])")
+_ENDING = re.compile(r"[；，、：。]+$")
+_FORBIDS = re.compile(r"不得|不能|不予|严禁|不再|取消|不作为|不列入|不允许")
+_REQUIRES = re.compile(r"要|应|必须|至少|以上|不低于|达到|纳入|落实|具备|满")
+_ABSENCE = re.compile(r"(?:无|不存在|没有)([^，。；、]{2,12})")
+_SHORTFALL = re.compile(r"没|不是|低于|不到|才|未|不够|只有|只是|不满|差|不懂|不全|不足")
+_ADVERSE = re.compile(r"影响|取消|评不上|不算了")
+_VERBS = ("可以", "需要", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
+
+
+def answer_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    if not quotes:
+        return ""
+    if analysis.kind == "list":
+        return _list_line(analysis, quotes)
+    if analysis.kind:
+        return _typed_line(analysis, quotes)
+    if analysis.yes_no:
+        return _yes_no_line(analysis, quotes)
+    return ""
+
+
+def _units(quotes: list[Quote]) -> list[Unit]:
+    return [unit for quote in quotes for unit in quote.units]
+
+
+def _best(analysis: Analysis, units: list[Unit]) -> Unit:
+    """The unit covering most of the question (the first of equals)."""
+    values = [analysis.terms.coverage(folded(u.lead + u.text)) for u in units]
+    return units[max(range(len(units)), key=lambda i: (values[i], -i))]
+
+
+def _clauses(text: str) -> list[str]:
+    """A sentence's clauses at "，；：" outside brackets and quotation marks."""
+    clauses, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += 1 if char in "（《“‘" else -1 if char in "）》”’" else 0
+        if char in "，；：" and depth <= 0:
+            clauses.append(text[start:i])
+            start = i + 1
+    clauses.append(text[start:])
+    return [c.strip() for c in clauses if _ENDING.sub("", c.strip())]
+
+
+def _line(text: str) -> str:
+    return f"答：{_ENDING.sub('', _MARKER.sub('', text.strip()))}。"
+
+
+def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    units = [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
+    if not units:
+        return ""
+    unit = _best(analysis, units)
+    if analysis.kind == "place":
+        names = [name for name in _places() if name in unit.text]
+        if names:
+            return _line("、".join(names))
+    exact = type_exact(analysis.kind)
+    if exact and exact.search(unit.text):
+        return _line(exact.search(unit.text).group())
+    clauses = _clauses(_MARKER.sub("", unit.text))
+    text = "，".join(clauses)
+    if len(text) > MAX_LINE:
+        text = "，".join(c for c in clauses if type_present(analysis.kind, c))
+    lead = f"{unit.lead}，" if unit.lead and not text.startswith(unit.lead) else ""
+    return _line(lead + text)
+
+
+def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    """The items of the quoted list (its titles where they have one), or the series of a sentence."""
+    quote = quotes[0]
+    items = [u for u in quote.units if u.item is not None]
+    if len({u.item for u in items}) >= 2:
+        firsts = {}
+        for unit in items:
+            firsts.setdefault(unit.item, unit)
+        seg = segment(quote.doc.page_content)
+        titles = [_item_text(seg, unit) for unit in firsts.values()][:MAX_ITEMS]
+        return "答：\n" + "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
+    series = [u for u in _units(quotes) if u.text.count("、") >= 2]
+    if series:
+        clause = max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))
+        return _line(clause)
+    return ""
+
+
+def _item_text(seg, unit: Unit) -> str:
+    """An item as a list line: its title ("政治功能强"), else its first clause."""
+    title = seg.items[unit.item].title if unit.item < len(seg.items) else ""
+    text = title or _clauses(_MARKER.sub("", unit.text))[0]
+    return _ENDING.sub("", _MARKER.sub("", text))
+
+
+def _yes_no_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    units = _units(quotes)
+    # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), else a requirement.
+    rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _REQUIRES.search(u.text)]
+    unit = _best(analysis, rules or units)
+    rule = _rule_text(quotes, unit)
+    negative = _against(analysis, rule)
+    verb = _verb(analysis.asks)
+    adverse = bool(_ADVERSE.search(analysis.asks))
+    if negative != adverse:
+        word = "没有" if verb == "有" else f"不{verb}"
+    else:
+        word = "会" if adverse else verb
+    return f"答：{word}，{_ENDING.sub('', _MARKER.sub('', rule))}。"
+
+
+def _rule_text(quotes: list[Quote], unit: Unit) -> str:
+    """The clause the answer rests on; an item of a list that forbids ("有以下情形之一的，不能评定…")
+    with the list's consequence."""
+    text = unit.text
+    if unit.item is None:
+        return text
+    for quote in quotes:
+        if unit in quote.units:
+            seg = segment(quote.doc.page_content)
+            intro = [seg.units[i].text for i in seg.intro if _FORBIDS.search(seg.units[i].text)]
+            if intro:
+                consequence = _clauses(intro[0])[-1]
+                return f"{_ENDING.sub('', _MARKER.sub('', text))}，{consequence}"
+    return text
+
+
+def _against(analysis: Analysis, rule: str) -> bool:
+    """Whether the rule goes against what the question describes: it forbids it, it requires the absence
+    of something the question names, or it requires what the question says is missing or short."""
+    asks = analysis.asks if analysis.asks != analysis.text else analysis.text
+    if _FORBIDS.search(rule):
+        return True
+    absent = [match.group(1) for match in _ABSENCE.finditer(rule)]
+    if any(_shares_words(thing, asks) for thing in absent):
+        return True
+    return bool(_REQUIRES.search(rule) and _SHORTFALL.search(asks))
+
+
+def _shares_words(thing: str, question: str) -> bool:
+    """Two characters in a row of `thing` also in the question ("安全责任事故" ~ "安全事故")."""
+    return any(thing[i:i + 2] in question for i in range(len(thing) - 1))
+
+
+def _verb(question: str) -> str:
+    """The verb a yes/no question turns on ("算不算" → 算, "能评最强吗" → 能), in its last clause."""
+    tail = re.split(r"[，,。；;]", question.rstrip("？?！! "))[-1]
+    found = [(tail.find(verb), verb) for verb in _VERBS if verb in tail]
+    return min(found)[1] if found else "能"
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[str, ...]:
+    return tuple(vocabulary()["places"])

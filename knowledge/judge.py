@@ -1,0 +1,111 @@
+"""The coverage judge: whether the retrieved passages are about the question at all, and whether the
+quotes answer it (answered), come near (partial, with a caveat that is true) or not (not covered).
+
+Judged the way a careful reader would, not by one similarity threshold: constraints the texts cannot
+meet (a year, place or body they never speak of), whether the quote holds the kind of answer asked for,
+and how much of the question's key terms (IDF-weighted) the quoted sentences cover.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langchain_core.documents import Document
+
+from knowledge.analysis import RARE_PASSAGES, Analysis
+from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL, Quote
+from knowledge.picker import has_type
+from knowledge.question import type_label
+from knowledge.quotes import segment
+from knowledge.terms import Terms, folded
+
+# Passage-level relevance floors, calibrated on the dev sets and our own questions (docs/qa.md).
+# coverage: IDF-weighted share of the question's words found in a top passage; dense: e5 cosine.
+ALWAYS_REFUSE_BELOW_COVERAGE = 0.15
+WEAK_COVERAGE = 0.30
+WEAK_DENSE = 0.89
+KEYWORD_ONLY_MIN_COVERAGE = 0.25  # with no dense model, coverage decides alone
+# Sentence-level: share of the question's key terms (IDF-weighted) the quoted sentences cover.
+ANSWERED_COVERAGE = 0.55
+PARTIAL_COVERAGE = 0.25
+_PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资|薪|补贴)")  # an amount per month, day or week
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    caveat: str = ""  # what the texts do not say, for a partial answer ("2026年的要求", "具体金额")
+
+
+def is_covered(documents: list[Document], terms: Terms | None = None) -> bool:
+    """Whether the best passages are about the question at all, judged on the top three: their share
+    of the question's words (with the text forms of colloquial ones) and, in the grey zone, e5."""
+    top = documents[:3]
+    if not top:
+        return False
+    coverage = max(_passage_coverage(doc, terms) for doc in top)
+    dense = top[0].metadata["dense"]
+    if dense is None:
+        return coverage >= KEYWORD_ONLY_MIN_COVERAGE
+    if coverage < ALWAYS_REFUSE_BELOW_COVERAGE:
+        return False
+    return coverage >= WEAK_COVERAGE or dense >= WEAK_DENSE
+
+
+def _passage_coverage(doc: Document, terms: Terms | None) -> float:
+    if terms is None:
+        return doc.metadata["coverage"]
+    return max(doc.metadata["coverage"], terms.coverage(folded(doc.page_content), folded(doc.metadata["section"])))
+
+
+def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], search) -> Verdict:
+    """The outcome of the quotes picked for `analysis` from its retrieved `documents`."""
+    terms, kind = analysis.terms, analysis.kind
+    quoted_text = folded("".join(q.text for q in quotes))
+    coverage = max(q.coverage for q in quotes)
+    typed = has_type(kind, [u for q in quotes for u in q.units])
+    period = _PER_PERIOD.search(analysis.text)
+    if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
+        typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
+    if analysis.unmet:
+        return Verdict(PARTIAL, analysis.unmet[0].what)
+    headings = folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
+    # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
+    missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
+               if len(w) > 1 and 0 < search.passages_with(w) <= RARE_PASSAGES]
+    if coverage >= ANSWERED_COVERAGE and typed and not missing:
+        return Verdict(ANSWERED)
+    if coverage >= PARTIAL_COVERAGE:
+        return Verdict(PARTIAL, caveat(analysis, typed, documents, search))
+    return Verdict(NOT_COVERED)
+
+
+def caveat(analysis: Analysis, typed: bool, documents: list[Document], search) -> str:
+    """What the texts do not say, true by construction: things the question names that occur nowhere in
+    the knowledge base (in any of their forms), else the kind of answer asked for when none of the
+    retrieved passages holds one; else nothing is named ("文件没有直接回答这一问")."""
+    absent = unknown_nouns(analysis.terms, search)
+    if absent:
+        return "、".join(f"“{word}”" for word in absent[:2])
+    if not typed and not any(has_type(analysis.kind, list(segment(doc.page_content).units)) for doc in documents):
+        return type_label(analysis.kind)
+    return ""
+
+
+def unknown_nouns(terms: Terms, search) -> list[str]:
+    """The question's nouns (two characters or more) that the knowledge base holds nowhere, in none of
+    their forms (text, headings or titles)."""
+    return [word for word, forms, noun in zip(terms.words, terms.forms, terms.nouns)
+            if noun and len(word) > 1 and not any(in_knowledge_base(form, search) for form in forms)]
+
+
+def in_knowledge_base(form: str, search) -> bool:
+    """Whether the texts hold `form` anywhere (passage, heading or title), quotation marks aside."""
+    return folded(form) in _knowledge_base_text(search.generation)
+
+
+@lru_cache(maxsize=4)
+def _knowledge_base_text(generation) -> str:
+    return folded("\n".join(f"{p.document}\n{p.section}\n{p.text}" for p in generation.passages))

@@ -1,0 +1,93 @@
+"""Typos and near-homophones of the texts' own words ("最墙" → "最强"), found by their pinyin (pypinyin):
+a run of two to four characters (whole words of jieba's cut) the texts never use and no dictionary
+knows, that sounds like a word of the texts differing in one character. Said back to the user: "（按“最强”理解）"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.text import tokenize, vocabulary
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+# Sounds people mix up (flat and curled initials, front and back nasals): one key for each pair.
+_FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"ng$"), "n"), (re.compile(r"^l"), "n"))
+KNOWN_WORD = 50  # a run jieba's dictionary counts this often is a word of its own, not a typo
+
+
+@dataclass(frozen=True)
+class Correction:
+    typed: str
+    meant: str
+
+
+def correct(question: str, search) -> tuple[str, tuple[Correction, ...]]:
+    """The question with typos of the texts' words replaced, and what was replaced."""
+    index = _sound_index(search.generation)
+    bounds = _word_bounds(question)
+    corrections: list[Correction] = []
+    for size in (4, 3, 2):
+        for start in range(len(question) - size + 1):
+            if start not in bounds or start + size not in bounds:  # "哪个盟市": never "个盟"
+                continue
+            typed = question[start:start + size]
+            meant = _meant(typed, index, search)
+            if meant and all(c.typed not in typed and typed not in c.typed for c in corrections):
+                corrections.append(Correction(typed, meant))
+    for correction in corrections:
+        question = question.replace(correction.typed, correction.meant)
+    return question, tuple(corrections)
+
+
+def _word_bounds(question: str) -> set[int]:
+    """Where jieba's cut puts word boundaries: a typo is a run of whole words ("最墙" is cut as one)."""
+    from knowledge.text import _jieba
+
+    bounds, at = {0}, 0
+    for word in _jieba().lcut(question):
+        at += len(word)
+        bounds.add(at)
+    return bounds
+
+
+def _meant(typed: str, index: dict[tuple[str, ...], tuple[str, ...]], search) -> str | None:
+    if not _CJK.match(typed) or search.passages_with(typed) or _is_word(typed):
+        return None
+    sounds = [word for word in index.get(_sound(typed), ()) if _one_apart(typed, word)]
+    return sounds[0] if len(sounds) == 1 else None
+
+
+def _one_apart(typed: str, word: str) -> bool:
+    return len(typed) == len(word) and sum(a != b for a, b in zip(typed, word)) == 1
+
+
+@lru_cache(maxsize=4096)
+def _is_word(text: str) -> bool:
+    from knowledge.text import _jieba
+
+    vocab = vocabulary()
+    return (_jieba().dt.FREQ.get(text, 0) >= KNOWN_WORD or text in vocab["synonyms"]
+            or text in vocab["stopwords"])
+
+
+def _sound(text: str) -> tuple[str, ...]:
+    from pypinyin import lazy_pinyin
+
+    syllables = []
+    for syllable in lazy_pinyin(text):
+        for pattern, replacement in _FUZZY:
+            syllable = pattern.sub(replacement, syllable)
+        syllables.append(syllable)
+    return tuple(syllables)
+
+
+@lru_cache(maxsize=4)
+def _sound_index(generation) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The texts' words of two to four characters (jieba's search-mode cut), by how they sound."""
+    words = sorted({token for passage in generation.passages for token in tokenize(passage.section + passage.text)
+                    if 2 <= len(token) <= 4 and _CJK.match(token)})
+    index: dict[tuple[str, ...], list[str]] = {}
+    for word in words:
+        index.setdefault(_sound(word), []).append(word)
+    return {sound: tuple(found) for sound, found in index.items()}
