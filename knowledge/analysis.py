@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite
 from knowledge.question import (Constraint, answer_type, asks_yes_no, constraints, domain_mentions, domain_terms,
-                                split_each, split_pieces, without_slot, years_asked)
+                                items_named, split_each, split_pieces, without_slot, years_asked)
 from knowledge.terms import Terms
 from knowledge.text import key_terms
 from knowledge.typos import Correction, correct
@@ -38,6 +38,7 @@ class Analysis:
     boost: tuple[str, ...]  # words added to the keyword query (the user's domain; a follow-up's own words)
     terms: Terms
     rare: tuple[tuple[str, ...], ...]  # forms of the things it names that few passages hold ("备案")
+    items: int | None  # how many items a list question names ("哪五强": 5)
     prefer: tuple[str, ...] = ()  # passages of the previous answer (for "这个钱谁来出")
 
     @property
@@ -75,7 +76,7 @@ def analyse(search, text: str, this_year: int, *, asks: str | None = None, domai
     terms = Terms.of(without_slot(kind, text), search, without_slot(kind, asks) if asks != text else None)
     return Analysis(text, asks, kind, yes_no, tuple(years_asked(text, this_year)),
                     tuple(constraints(text, search.corpus_text, search.corpus_years, this_year)), key, bool(named),
-                    sections, boost, terms, rare_terms(terms, search), prefer)
+                    sections, boost, terms, rare_terms(terms, search), items_named(asks) if kind == "list" else None, prefer)
 
 
 def rare_terms(terms: Terms, search) -> tuple[tuple[str, ...], ...]:

@@ -13,12 +13,13 @@ from functools import lru_cache
 
 from knowledge.analysis import Analysis
 from knowledge.answer import Quote
-from knowledge.question import type_exact, type_present
+from knowledge.question import qualifier_patterns, type_exact, type_present
 from knowledge.quotes import Unit, segment
 from knowledge.terms import folded
 from knowledge.text import vocabulary
 
-MAX_LINE = 90  # characters: a longer line keeps only the clauses holding the answer
+MAX_LINE = 90
+SHORT_CLAUSE = 12  # characters: a longer line keeps only the clauses holding the answer
 MAX_ITEMS = 8
 _MARKER = re.compile(r"^(?:\d{1,2}[.、]|（\d{1,2}）|（[一二三四五六七八九十]+）|[一二三四五六七八九十]+[、是要])")
 _ENDING = re.compile(r"[；，、：。]+$")
@@ -39,7 +40,7 @@ def answer_line(analysis: Analysis, quotes: list[Quote]) -> str:
         return _typed_line(analysis, quotes)
     if analysis.yes_no:
         return _yes_no_line(analysis, quotes)
-    return ""
+    return _open_line(analysis, quotes)
 
 
 def _units(quotes: list[Quote]) -> list[Unit]:
@@ -69,7 +70,8 @@ def _line(text: str) -> str:
 
 
 def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
-    units = [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
+    units = [u for u in quotes[0].units if type_present(analysis.kind, u.text)]
+    units = units or [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
     if not units:
         return ""
     unit = _best(analysis, units)
@@ -84,12 +86,31 @@ def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
     text = "，".join(clauses)
     if len(text) > MAX_LINE:
         text = "，".join(c for c in clauses if type_present(analysis.kind, c))
-    lead = f"{unit.lead}，" if unit.lead and not text.startswith(unit.lead) else ""
-    return _line(lead + text)
+    return _line(_with_lead(unit, text))
+
+
+def _with_lead(unit: Unit, text: str) -> str:
+    """A later clause keeps its sentence's qualifier ("到2021年，") unless it has one of its own."""
+    own = any(pattern.search(text) for pattern in qualifier_patterns())
+    return f"{unit.lead}，{text}" if unit.lead and not own and not text.startswith(unit.lead) else text
+
+
+def _open_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    """"党员评议一般放在啥会上搞": the clause of the best sentence that covers most of the question,
+    with the one after it when it is short."""
+    unit = _best(analysis, quotes[0].units)  # the picker's best quote answers an open question
+    clauses = _clauses(_MARKER.sub("", unit.text))
+    values = [analysis.terms.coverage(folded(c)) for c in clauses]
+    best = max(range(len(clauses)), key=lambda i: (values[i], -i))
+    chosen = clauses[best:best + 2] if len(clauses[best]) < SHORT_CLAUSE else clauses[best:best + 1]
+    return _line(_with_lead(unit, "，".join(chosen)))
 
 
 def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
     """The items of the quoted list (its titles where they have one), or the series of a sentence."""
+    best = _best(analysis, _units(quotes))
+    if best.text.count("、") >= 2:  # "六有是哪六有": the series the question names, not the list around it
+        return _line(max(_clauses(best.text), key=lambda c: c.count("、")))
     quote = quotes[0]
     items = [u for u in quote.units if u.item is not None]
     if len({u.item for u in items}) >= 2:

@@ -30,6 +30,7 @@ KEYWORD_ONLY_MIN_COVERAGE = 0.25  # with no dense model, coverage decides alone
 # Sentence-level: share of the question's key terms (IDF-weighted) the quoted sentences cover.
 ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
+_ASKING = re.compile(r"[哪几啥谁咋]|多少|什么")  # "哪几个" asks; it is not a thing the texts could name
 _PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资|薪|补贴)")  # an amount per month, day or week
 
 
@@ -69,6 +70,8 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     period = _PER_PERIOD.search(analysis.text)
     if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
+    if analysis.items and analysis.items not in enumerations(quotes):
+        typed = False  # "十颗星都是哪十个": a list of another length is not the one asked for
     if analysis.unmet:
         return Verdict(PARTIAL, analysis.unmet[0].what)
     headings = folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
@@ -80,6 +83,14 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     if coverage >= PARTIAL_COVERAGE:
         return Verdict(PARTIAL, caveat(analysis, typed, documents, search))
     return Verdict(NOT_COVERED)
+
+
+def enumerations(quotes: list[Quote]) -> set[int]:
+    """How many items the quotes enumerate: numbered items (or outline headings) of each quote, and the
+    "、" series of each clause."""
+    items = {len({u.item for u in q.units if u.item is not None}) for q in quotes}
+    series = {len(clause.split("、")) for q in quotes for u in q.units for clause in re.split(r"[，；：。]", u.text)}
+    return items | series
 
 
 def caveat(analysis: Analysis, typed: bool, documents: list[Document], search) -> str:
@@ -98,7 +109,7 @@ def unknown_nouns(terms: Terms, search) -> list[str]:
     """The question's nouns (two characters or more) that the knowledge base holds nowhere, in none of
     their forms (text, headings or titles)."""
     return [word for word, forms, noun in zip(terms.words, terms.forms, terms.nouns)
-            if noun and len(word) > 1 and not any(in_knowledge_base(form, search) for form in forms)]
+            if noun and len(word) > 1 and not _ASKING.search(word) and not any(in_knowledge_base(form, search) for form in forms)]
 
 
 def in_knowledge_base(form: str, search) -> bool:

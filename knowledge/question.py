@@ -57,6 +57,20 @@ def without_slot(kind: str | None, question: str) -> str:
     return question
 
 
+_NAMED_COUNT = (re.compile(r"哪([一二三四五六七八九十两])"),
+                re.compile(r"([一二三四五六七八九十两])(?:个|项|种|条|颗|类|大|件)[\u4e00-\u9fff]{0,6}?(?:都|分别|具体)?(?:是|有|包括|指)(?:的是)?(?:哪|啥|什么)"))
+_NUMERALS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def items_named(question: str) -> int | None:
+    """How many items a list question names ("五强是哪五强" 5, "五个基本要素指的是啥" 5), if it does."""
+    for pattern in _NAMED_COUNT:
+        match = pattern.search(question)
+        if match:
+            return _NUMERALS[match.group(1)]
+    return None
+
+
 def type_exact(kind: str | None) -> re.Pattern | None:
     """The pattern of the answer itself, for kinds said alone ("内组通字〔2020〕2号")."""
     spec = vocabulary()["answer_types"].get(kind or "", {})
@@ -79,7 +93,7 @@ def qualifier_patterns() -> tuple[re.Pattern, ...]:
 def years_asked(question: str, this_year: int) -> list[int]:
     """Years named; "今年/明年" count only when a yearly target is asked ("今年比例要到多少")."""
     years = [int(y) if len(y) == 4 else 2000 + int(y) for y in _YEAR.findall(question)]
-    if _TARGET.search(question):
+    if _TARGET.search(question) and not years:  # "今年也就是2020年底": the year named wins
         years += [this_year + offset for word, offset in _RELATIVE_YEARS.items() if word in question]
     return list(dict.fromkeys(years))
 

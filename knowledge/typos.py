@@ -1,6 +1,6 @@
 """Typos and near-homophones of the texts' own words ("最墙" → "最强"), found by their pinyin (pypinyin):
-a run of two to four characters (whole words of jieba's cut) the texts never use and no dictionary
-knows, that sounds like a word of the texts differing in one character. Said back to the user: "（按“最强”理解）"."""
+a word of two to four characters (as jieba cuts it) that the texts never use and no dictionary knows,
+sounding (tones aside) like a word of the texts that differs from it in one character. Said back to the user: "（按“最强”理解）"."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from functools import lru_cache
 from knowledge.text import tokenize, vocabulary
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-# Sounds people mix up (flat and curled initials, front and back nasals): one key for each pair.
-_FUZZY = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"ng$"), "n"), (re.compile(r"^l"), "n"))
 KNOWN_WORD = 50  # a run jieba's dictionary counts this often is a word of its own, not a typo
 
 
@@ -24,31 +22,17 @@ class Correction:
 
 def correct(question: str, search) -> tuple[str, tuple[Correction, ...]]:
     """The question with typos of the texts' words replaced, and what was replaced."""
+    from knowledge.text import _jieba
+
     index = _sound_index(search.generation)
-    bounds = _word_bounds(question)
-    corrections: list[Correction] = []
-    for size in (4, 3, 2):
-        for start in range(len(question) - size + 1):
-            if start not in bounds or start + size not in bounds:  # "哪个盟市": never "个盟"
-                continue
-            typed = question[start:start + size]
-            meant = _meant(typed, index, search)
-            if meant and all(c.typed not in typed and typed not in c.typed for c in corrections):
-                corrections.append(Correction(typed, meant))
+    corrections = []
+    for word in dict.fromkeys(_jieba().lcut(question)):  # a typo is cut as one unknown word ("最墙")
+        meant = _meant(word, index, search) if 2 <= len(word) <= 4 else None
+        if meant:
+            corrections.append(Correction(word, meant))
     for correction in corrections:
         question = question.replace(correction.typed, correction.meant)
     return question, tuple(corrections)
-
-
-def _word_bounds(question: str) -> set[int]:
-    """Where jieba's cut puts word boundaries: a typo is a run of whole words ("最墙" is cut as one)."""
-    from knowledge.text import _jieba
-
-    bounds, at = {0}, 0
-    for word in _jieba().lcut(question):
-        at += len(word)
-        bounds.add(at)
-    return bounds
 
 
 def _meant(typed: str, index: dict[tuple[str, ...], tuple[str, ...]], search) -> str | None:
@@ -74,12 +58,7 @@ def _is_word(text: str) -> bool:
 def _sound(text: str) -> tuple[str, ...]:
     from pypinyin import lazy_pinyin
 
-    syllables = []
-    for syllable in lazy_pinyin(text):
-        for pattern, replacement in _FUZZY:
-            syllable = pattern.sub(replacement, syllable)
-        syllables.append(syllable)
-    return tuple(syllables)
+    return tuple(lazy_pinyin(text))  # without tones: 墙 and 强 are both qiang
 
 
 @lru_cache(maxsize=4)
