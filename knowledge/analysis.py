@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite
-from knowledge.question import (Constraint, answer_type, asks_yes_no, constraints, domain_mentions, domain_terms,
+from knowledge.question import (Constraint, answer_type, asks_definition, asks_yes_no, constraints, counted_thing, domain_mentions, domain_terms,
                                 items_named, split_each, split_pieces, without_slot, years_asked)
 from knowledge.terms import Terms
 from knowledge.text import key_terms
@@ -39,6 +39,8 @@ class Analysis:
     terms: Terms
     rare: tuple[tuple[str, ...], ...]  # forms of the things it names that few passages hold ("备案")
     items: int | None  # how many items a list question names ("哪五强": 5)
+    counted: str | None  # what a count asks the number of ("几个委员": 委员)
+    defines: bool  # asks what a term means ("…具体指啥")
     prefer: tuple[str, ...] = ()  # passages of the previous answer (for "这个钱谁来出")
 
     @property
@@ -76,7 +78,8 @@ def analyse(search, text: str, this_year: int, *, asks: str | None = None, domai
     terms = Terms.of(without_slot(kind, text), search, without_slot(kind, asks) if asks != text else None)
     return Analysis(text, asks, kind, yes_no, tuple(years_asked(text, this_year)),
                     tuple(constraints(text, search.corpus_text, search.corpus_years, this_year)), key, bool(named),
-                    sections, boost, terms, rare_terms(terms, search), items_named(asks) if kind == "list" else None, prefer)
+                    sections, boost, terms, rare_terms(terms, search), items_named(asks) if kind == "list" else None,
+                    counted_thing(asks) if kind in ("count", "quantity") else None, asks_definition(asks), prefer)
 
 
 def rare_terms(terms: Terms, search) -> tuple[tuple[str, ...], ...]:

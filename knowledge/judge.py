@@ -31,6 +31,7 @@ KEYWORD_ONLY_MIN_COVERAGE = 0.25  # with no dense model, coverage decides alone
 ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
 _ASKING = re.compile(r"[哪几啥谁咋]|多少|什么")  # "哪几个" asks; it is not a thing the texts could name
+_JOINT = re.compile(r"[和及与‘“’”]")
 _PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资|薪|补贴)")  # an amount per month, day or week
 
 
@@ -70,6 +71,10 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     period = _PER_PERIOD.search(analysis.text)
     if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
+    if analysis.counted and not _counts(analysis.counted, quotes):
+        typed = False  # "几个委员": a figure of something else ("八项基本任务") is not the answer
+    if analysis.defines and not all(_defines(term, quotes) for term in _named_terms(analysis.text, search.generation)):
+        typed = False  # "三好一满意具体指啥": a passage naming it in passing does not say what it is
     if analysis.items and analysis.items not in enumerations(quotes):
         typed = False  # "十颗星都是哪十个": a list of another length is not the one asked for
     if analysis.unmet:
@@ -78,19 +83,71 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
     missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
                if len(w) > 1 and 0 < search.passages_with(w) <= RARE_PASSAGES]
-    if coverage >= ANSWERED_COVERAGE and typed and not missing:
+    unknown = unknown_nouns(terms, search)
+    if coverage >= ANSWERED_COVERAGE and typed and not missing and not unknown:
         return Verdict(ANSWERED)
     if coverage >= PARTIAL_COVERAGE:
         return Verdict(PARTIAL, caveat(analysis, typed, documents, search))
     return Verdict(NOT_COVERED)
 
 
+def _counts(thing: str, quotes: list[Quote]) -> bool:
+    pattern = re.compile(rf"(?:\d+|[一二三四五六七八九十两]+)[^，。；]{{0,6}}?{re.escape(thing)}")
+    return any(pattern.search(u.text) for q in quotes for u in q.units)
+
+
+@lru_cache(maxsize=4)
+def _glossary(generation) -> tuple[str, ...]:
+    """The texts' own terms: what they print in quotation marks ("三好一满意", "五个基本"), longest first."""
+    terms = {t for p in generation.passages for t in re.findall(r"[“\"]([^”\"]{2,12})[”\"]", p.text)}
+    return tuple(sorted(terms, key=lambda t: (-len(t), t)))
+
+
+def _named_terms(question: str, generation) -> list[str]:
+    """The texts' terms a question names, none inside a longer one named."""
+    named: list[str] = []
+    for term in _glossary(generation):
+        if term in question and not any(term in longer for longer in named):
+            named.append(term)
+    return named
+
+
+def _defines(term: str, quotes: list[Quote]) -> bool:
+    """The quotes say what `term` is: their heading names it, the text goes on "X是指…/X：…", or a series
+    of its items leads up to it ("基本组织、基本队伍……“五个基本”要素")."""
+    for quote in quotes:
+        if term in quote.doc.metadata["section"] + quote.item:
+            return True
+        for unit in quote.units:
+            for match in re.finditer(re.escape(term), unit.text):
+                after = unit.text[match.end():].lstrip("”’")
+                before = re.split(r"[，。；]", unit.text[:match.start()])[-1]
+                if re.match(r"是指|就是|即|指|包括|：|是", after) or before.count("、") >= 2:
+                    return True
+    return False
+
+
 def enumerations(quotes: list[Quote]) -> set[int]:
     """How many items the quotes enumerate: numbered items (or outline headings) of each quote, and the
-    "、" series of each clause."""
+    runs of each "、" series."""
     items = {len({u.item for u in q.units if u.item is not None}) for q in quotes}
-    series = {len(clause.split("、")) for q in quotes for u in q.units for clause in re.split(r"[，；：。]", u.text)}
-    return items | series
+    clauses = [clause for q in quotes for u in q.units for clause in re.split(r"[，；：。]", u.text)]
+    return items | {run for clause in clauses for run in _series_runs(clause)}
+
+
+def _series_runs(clause: str) -> list[int]:
+    """Lengths of the "、" series in a clause: a series ends at a quotation mark ("凝聚保障力‘四强’…") or
+    takes one more item after 和/及/与 ("群众和社会"); "和谐" opening an item is a word, not a joint."""
+    runs, run = [], 0
+    for piece in clause.split("、"):
+        run += 1
+        joint = _JOINT.search(piece, 1)
+        if joint and run == 1:  # "…建设与‘政治功能强": the series starts after it
+            continue
+        if joint:
+            runs.append(run + (joint.group() in "和及与"))
+            run = 1 if joint.group() not in "和及与" else 0
+    return runs + [run] if run > 1 else runs
 
 
 def caveat(analysis: Analysis, typed: bool, documents: list[Document], search) -> str:
@@ -106,10 +163,18 @@ def caveat(analysis: Analysis, typed: bool, documents: list[Document], search) -
 
 
 def unknown_nouns(terms: Terms, search) -> list[str]:
-    """The question's nouns (two characters or more) that the knowledge base holds nowhere, in none of
-    their forms (text, headings or titles)."""
+    """The question's nouns (dictionary words of two characters or more) that the knowledge base holds
+    nowhere, in none of their forms (text, headings or titles): a thing the texts never speak of."""
     return [word for word, forms, noun in zip(terms.words, terms.forms, terms.nouns)
-            if noun and len(word) > 1 and not _ASKING.search(word) and not any(in_knowledge_base(form, search) for form in forms)]
+            if noun and len(word) > 1 and not _ASKING.search(word) and is_dictionary_word(word)
+            and not any(in_knowledge_base(form, search) for form in forms)]
+
+
+def is_dictionary_word(word: str) -> bool:
+    """A word of jieba's dictionary, not a run its HMM cut from colloquial wording ("颗星", "能报")."""
+    from knowledge.text import _jieba
+
+    return _jieba().dt.FREQ.get(word, 0) > 0
 
 
 def in_knowledge_base(form: str, search) -> bool:

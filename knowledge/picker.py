@@ -125,12 +125,13 @@ def _choose_units(terms: Terms, kind: str | None, doc: Document) -> tuple[list[U
 
 
 def _answer_nearby(kind: str | None, seg: Segmented, chosen: list[Unit]) -> list[Unit]:
-    """The asked-for answer just after the chosen sentence, when it lacks one ("…现印发给你们。" and, two
-    lines on, the date "2020年2月25日"): the first unit holding it within a few units."""
+    """The asked-for answer standing alone just after the chosen sentence, when it lacks one ("…现印发给
+    你们。" and, two lines on, the date "2020年2月25日"): the first short unit holding it."""
     if kind in (None, "list") or has_type(kind, chosen):
         return []
     last = max(u.index for u in chosen)
-    return [u for u in seg.units[last + 1:last + 1 + NEARBY_UNITS] if type_present(kind, u.text)][:1]
+    return [u for u in seg.units[last + 1:last + 1 + NEARBY_UNITS]
+            if len(u.text) <= TITLE_CHARS and type_present(kind, u.text)][:1]
 
 
 def _heading_share(seg: Segmented) -> float:

@@ -71,6 +71,28 @@ def items_named(question: str) -> int | None:
     return None
 
 
+_COUNTER = re.compile(r"^(?:几|多少|多大)(?:个|名|位|项|条|颗|种|类|次)?$")
+_MEASURE = re.compile(r"^(?:个|名|位|项|条|颗|种|类|次)$")
+_DEFINITION = re.compile(r"(?:是个?啥|是什么|指啥|指的是啥|指什么|啥意思|什么意思|是干啥的)[？?。！!]*$")
+
+
+def counted_thing(question: str) -> str | None:
+    """What a count asks the number of ("几个委员" → 委员, "多少群众参加" → 群众), when it is a word."""
+    from knowledge.text import _jieba
+
+    words = _jieba().lcut(question)
+    for n, word in enumerate(words):
+        if _COUNTER.match(word):
+            rest = [w for w in words[n + 1:n + 3] if not _MEASURE.match(w)]
+            return rest[0] if rest and len(rest[0]) > 1 and _CONTENT.match(rest[0]) else None
+    return None
+
+
+def asks_definition(question: str) -> bool:
+    """"三好一满意具体指啥": what a term means."""
+    return bool(_DEFINITION.search(question.strip()))
+
+
 def type_exact(kind: str | None) -> re.Pattern | None:
     """The pattern of the answer itself, for kinds said alone ("内组通字〔2020〕2号")."""
     spec = vocabulary()["answer_types"].get(kind or "", {})
