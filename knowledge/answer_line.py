@@ -26,7 +26,10 @@ _ENDING = re.compile(r"[；，、：。]+$")
 _FORBIDS = re.compile(r"不得|不能|不予|严禁|不再|取消|不作为|不列入|不允许")
 _REQUIRES = re.compile(r"要|应|必须|至少|以上|不低于|达到|纳入|落实|具备|满")
 _ABSENCE = re.compile(r"(?:无|不存在|没有)([^，。；、]{2,12})")
-_SHORTFALL = re.compile(r"没|不是|低于|不到|才|未|不够|只有|只是|不满|差|不懂|不全|不足")
+_SHORTFALL = re.compile(r"没|不是|低|不到|才|未|不够|只有|只是|不满|差|不懂|不全|不足")
+_TURN = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # "是不是", "能不能": the question's turn, not a shortfall
+_STANDARDS = re.compile(r"标准|条件|要求")
+_HEDGED = re.compile(r"原则上")
 _ADVERSE = re.compile(r"影响|取消|评不上|不算了")
 _VERBS = ("可以", "需要", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
 
@@ -137,17 +140,27 @@ def _item_text(seg, unit: Unit) -> str:
 def _yes_no_line(analysis: Analysis, quotes: list[Quote]) -> str:
     units = _units(quotes)
     # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), else a requirement.
-    rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _REQUIRES.search(u.text)]
+    rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _is_requirement(quotes, u)]
     unit = _best(analysis, rules or units)
     rule = _rule_text(quotes, unit)
-    negative = _against(analysis, rule)
+    negative = _against(analysis, rule, _is_requirement(quotes, unit))
     verb = _verb(analysis.asks)
     adverse = bool(_ADVERSE.search(analysis.asks))
-    if negative != adverse:
+    if _HEDGED.search(rule):
+        word = "要看"  # "原则上应由…担任": the rule itself allows exceptions
+    elif negative != adverse:
         word = "没有" if verb == "有" else f"不{verb}"
     else:
         word = "会" if adverse else verb
     return f"答：{word}，{_ENDING.sub('', _MARKER.sub('', rule))}。"
+
+
+def _is_requirement(quotes: list[Quote], unit: Unit) -> bool:
+    """A sentence that requires ("要", "应", "不低于"…), or an item of a list of standards or conditions."""
+    if _REQUIRES.search(unit.text):
+        return True
+    section = next((q.doc.metadata["section"] for q in quotes if unit in q.units), "")
+    return unit.item is not None and bool(_STANDARDS.search(section))
 
 
 def _rule_text(quotes: list[Quote], unit: Unit) -> str:
@@ -166,16 +179,16 @@ def _rule_text(quotes: list[Quote], unit: Unit) -> str:
     return text
 
 
-def _against(analysis: Analysis, rule: str) -> bool:
+def _against(analysis: Analysis, rule: str, required: bool) -> bool:
     """Whether the rule goes against what the question describes: it forbids it, it requires the absence
     of something the question names, or it requires what the question says is missing or short."""
-    asks = analysis.asks if analysis.asks != analysis.text else analysis.text
+    asks = _TURN.sub("", analysis.asks)  # "是不是要求…" says nothing is missing
     if _FORBIDS.search(rule):
         return True
     absent = [match.group(1) for match in _ABSENCE.finditer(rule)]
     if any(_shares_words(thing, asks) for thing in absent):
         return True
-    return bool(_REQUIRES.search(rule) and _SHORTFALL.search(asks))
+    return bool(required and _SHORTFALL.search(asks))
 
 
 def _shares_words(thing: str, question: str) -> bool:

@@ -71,7 +71,7 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     period = _PER_PERIOD.search(analysis.text)
     if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
-    if analysis.counted and not _counts(analysis.counted, quotes):
+    if analysis.counted and in_knowledge_base(analysis.counted, search) and not _counts(analysis.counted, quotes):
         typed = False  # "几个委员": a figure of something else ("八项基本任务") is not the answer
     if analysis.defines and not all(_defines(term, quotes) for term in _named_terms(analysis.text, search.generation)):
         typed = False  # "三好一满意具体指啥": a passage naming it in passing does not say what it is
@@ -83,8 +83,7 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
     missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
                if len(w) > 1 and 0 < search.passages_with(w) <= RARE_PASSAGES]
-    unknown = unknown_nouns(terms, search)
-    if coverage >= ANSWERED_COVERAGE and typed and not missing and not unknown:
+    if coverage >= ANSWERED_COVERAGE and typed and not missing:
         return Verdict(ANSWERED)
     if coverage >= PARTIAL_COVERAGE:
         return Verdict(PARTIAL, caveat(analysis, typed, documents, search))

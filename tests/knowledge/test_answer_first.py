@@ -59,7 +59,7 @@ def assert_line_from_quotes(answer: Answer) -> None:
 @pytest.mark.parametrize("question, expected", [
     ("融合党建先在哪个盟市搞", "赤峰市"),
     ("最强党支部多久评一次", "每年"),
-    ("五化协同那个指导意见的文号是啥", "内组通字〔2020〕2号"),
+    ("支部工作条例的文号是多少", "中发〔2018〕38号"),
     ("党员评议优秀等次比例要达到多少", "90%"),
 ])
 def test_a_typed_question_gets_its_answer_line_first_taken_from_the_quote(svc, question, expected):
