@@ -138,10 +138,13 @@ def _item_text(seg, unit: Unit) -> str:
 
 
 def _yes_no_line(analysis: Analysis, quotes: list[Quote]) -> str:
-    units = _units(quotes)
-    # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), else a requirement.
-    rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _is_requirement(quotes, u)]
-    unit = _best(analysis, rules or units)
+    # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), else a requirement;
+    # in the picker's best quote first.
+    for units in (quotes[0].units, _units(quotes)):
+        rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _is_requirement(quotes, u)]
+        if rules:
+            break
+    unit = _best(analysis, rules or quotes[0].units)
     rule = _rule_text(quotes, unit)
     negative = _against(analysis, rule, _is_requirement(quotes, unit))
     verb = _verb(analysis.asks)
@@ -197,10 +200,14 @@ def _shares_words(thing: str, question: str) -> bool:
 
 
 def _verb(question: str) -> str:
-    """The verb a yes/no question turns on ("算不算" → 算, "能评最强吗" → 能), in its last clause."""
-    tail = re.split(r"[，,。；;]", question.rstrip("？?！! "))[-1]
-    found = [(tail.find(verb), verb) for verb in _VERBS if verb in tail]
-    return min(found)[1] if found else "能"
+    """The verb a yes/no question turns on ("能不搞" → 能, "算不算" → 算, "还能评最强吗" → 能): the one
+    before 不 or 没, else the last one of its last clause ("社会评价能…" is not 会)."""
+    tail = re.split(r"[，,。；]", question.rstrip("？?！! "))[-1]
+    turned = re.search(rf"({'|'.join(_VERBS)})[不没]", tail)
+    if turned:
+        return turned.group(1)
+    found = [(tail.rfind(verb), verb) for verb in _VERBS if verb in tail]
+    return max(found)[1] if found else "能"
 
 
 @lru_cache(maxsize=1)

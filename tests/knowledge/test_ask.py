@@ -57,7 +57,7 @@ def test_empty_question_is_bad_input(built_home):
 
 
 def test_uncovered_question_is_refused_with_a_pointer_to_self_check(svc):
-    answer = svc.ask("发展党员要经过哪几个阶段？")
+    answer = svc.ask("发展党员的入党申请书要手写吗？")
     assert answer.found is False and answer.status == "not_covered"
     assert "没有直接回答" in answer.answer and "/check" in answer.answer
 
