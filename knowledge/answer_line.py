@@ -30,6 +30,7 @@ _SHORTFALL = re.compile(r"没|不是|低|不到|才|未|不够|只有|只是|不
 _TURN = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # "是不是", "能不能": the question's turn, not a shortfall
 _STANDARDS = re.compile(r"标准|条件|要求")
 _HEDGED = re.compile(r"原则上")
+_PERMITS = re.compile(r"可以|可不|可按|可作为|可结合|可探索")
 _ADVERSE = re.compile(r"影响|取消|评不上|不算了")
 _VERBS = ("可以", "需要", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
 
@@ -138,13 +139,13 @@ def _item_text(seg, unit: Unit) -> str:
 
 
 def _yes_no_line(analysis: Analysis, quotes: list[Quote]) -> str:
-    # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), else a requirement;
-    # in the picker's best quote first.
-    for units in (quotes[0].units, _units(quotes)):
-        rules = [u for u in units if _FORBIDS.search(_rule_text(quotes, u))] or [u for u in units if _is_requirement(quotes, u)]
-        if rules:
-            break
-    unit = _best(analysis, rules or quotes[0].units)
+    # A rule decides a yes/no: one that forbids first ("有以下情形之一的，不能评定"), then one that permits
+    # ("可不开展"), then a requirement; each in the picker's best quote first.
+    kinds = (lambda u: bool(_FORBIDS.search(_rule_text(quotes, u))), lambda u: bool(_PERMITS.search(u.text)),
+             lambda u: _is_requirement(quotes, u))
+    rules = next(([u for u in units if is_rule(u)] for is_rule in kinds for units in (quotes[0].units, _units(quotes))
+                  if any(is_rule(u) for u in units)), list(quotes[0].units))
+    unit = _best(analysis, rules)
     rule = _rule_text(quotes, unit)
     negative = _against(analysis, rule, _is_requirement(quotes, unit))
     verb = _verb(analysis.asks)
@@ -188,6 +189,8 @@ def _against(analysis: Analysis, rule: str, required: bool) -> bool:
     asks = _TURN.sub("", analysis.asks)  # "是不是要求…" says nothing is missing
     if _FORBIDS.search(rule):
         return True
+    if _PERMITS.search(rule):  # "…涉密单位等机关党支部，可不开展社会评价": allowed
+        return False
     absent = [match.group(1) for match in _ABSENCE.finditer(rule)]
     if any(_shares_words(thing, asks) for thing in absent):
         return True
