@@ -116,8 +116,10 @@ def _parts(question: str, search) -> list[tuple[str, str]]:
     pieces = split_pieces(question)
     parts = [(part, part) for part in split_each(pieces[0])]
     for previous, piece in zip(pieces, pieces[1:]):
-        if len(parts) == 1 and asks_yes_no(piece) and not is_ellipsis(piece) and leans_on(piece, search):
-            # "…有啥奖励？是发钱吗": a yes/no tail that names nothing of its own stays one question.
+        restates = answer_type(piece) is not None and answer_type(piece) == answer_type(previous)
+        if len(parts) == 1 and (asks_yes_no(piece) or restates) and not is_ellipsis(piece) and leans_on(piece, search):
+            # "…有啥奖励？是发钱吗", "啥时候出的，哪年哪月": a tail that names nothing of its own and asks
+            # yes/no or the same kind again stays one question.
             parts = [(joined(parts[0][0], piece), parts[0][1])]
         elif leans_on(piece, search):
             parts.append((rewrite(piece, previous), piece))

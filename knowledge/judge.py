@@ -130,15 +130,26 @@ def enumerations(quotes: list[Quote]) -> set[int]:
     """How many items the quotes enumerate: numbered items (or outline headings) of each quote, and the
     runs of each "、" series."""
     items = {len({u.item for u in q.units if u.item is not None}) for q in quotes}
-    clauses = [clause for q in quotes for u in q.units for clause in re.split(r"[，；：。]", u.text)]
+    clauses = [clause for q in quotes for u in q.units for clause in _top_level(re.sub(r"[，；：。]", "，", u.text), "，")]
     return items | {run for clause in clauses for run in _series_runs(clause)}
+
+
+def _top_level(text: str, mark: str) -> list[str]:
+    """`text` split at `mark` outside brackets ("旗县（市、区）、苏木乡镇" is two pieces)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += 1 if char in "（(" else -1 if char in "）)" else 0
+        if char == mark and depth <= 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    return pieces + [text[start:]]
 
 
 def _series_runs(clause: str) -> list[int]:
     """Lengths of the "、" series in a clause: a series ends at a quotation mark ("凝聚保障力‘四强’…") or
     takes one more item after 和/及/与 ("群众和社会"); "和谐" opening an item is a word, not a joint."""
     runs, run = [], 0
-    for piece in clause.split("、"):
+    for piece in _top_level(clause, "、"):
         run += 1
         joint = _JOINT.search(piece, 1)
         if joint and run == 1:  # "…建设与‘政治功能强": the series starts after it

@@ -78,13 +78,17 @@ _DEFINITION = re.compile(r"(?:是个?啥|是什么|指啥|指的是啥|指什么
 
 def counted_thing(question: str) -> str | None:
     """What a count asks the number of ("几个委员" → 委员, "多少群众参加" → 群众), when it is a word."""
+    from jieba import posseg
+
     from knowledge.text import _jieba
 
-    words = _jieba().lcut(question)
-    for n, word in enumerate(words):
-        if _COUNTER.match(word):
-            rest = [w for w in words[n + 1:n + 3] if not _MEASURE.match(w)]
-            return rest[0] if rest and len(rest[0]) > 1 and _CONTENT.match(rest[0]) else None
+    _jieba()
+    words = posseg.lcut(question)
+    for n, pair in enumerate(words):
+        if _COUNTER.match(pair.word):
+            rest = [p for p in words[n + 1:n + 3] if not _MEASURE.match(p.word)]
+            noun = rest and len(rest[0].word) > 1 and rest[0].flag.startswith("n")
+            return rest[0].word if noun else None  # "哪几颗必须有": 必须 is not what is counted
     return None
 
 
