@@ -128,10 +128,12 @@ def _defines(term: str, quotes: list[Quote]) -> bool:
 
 def enumerations(quotes: list[Quote]) -> set[int]:
     """How many items the quotes enumerate: numbered items (or outline headings) of each quote, and the
-    runs of each "、" series."""
+    "；" pieces of a sentence, and the runs of each "、" series (in the text and inside its brackets)."""
     items = {len({u.item for u in q.units if u.item is not None}) for q in quotes}
-    clauses = [clause for q in quotes for u in q.units for clause in _top_level(re.sub(r"[，；：。]", "，", u.text), "，")]
-    return items | {run for clause in clauses for run in _series_runs(clause)}
+    texts = [t for q in quotes for u in q.units for t in [u.text, *re.findall(r"（([^（）]*)）", u.text)]]
+    clauses = [clause for text in texts for clause in _top_level(re.sub(r"[，；：。]", "，", text), "，")]
+    pieces = {len(_top_level(text, "；")) for text in texts}  # "（即……“三中心”；……“三宣传”；……）"
+    return items | pieces | {run for clause in clauses for run in _series_runs(clause)}
 
 
 def _top_level(text: str, mark: str) -> list[str]:

@@ -18,7 +18,6 @@ ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
 UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
 
 
-_ASKING = re.compile(r"[哪几啥谁咋]|多少|什么")  # "哪几个", "几颗": what is asked, not a thing to find
 _MARKS = re.compile(r"[“”‘’\"'《》「」『』]")
 
 
@@ -39,7 +38,7 @@ class Terms:
 
     @classmethod
     def of(cls, question: str, search, focus: str | None = None) -> "Terms":
-        terms = [term for term in key_terms(question) if not _ASKING.search(term[0])]
+        terms = key_terms(question)
         own = {word for word, _, _ in key_terms(focus)} if focus else set()
         return cls(tuple(tuple(folded(f) for f in forms) for _, forms, _ in terms),
                    tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),
