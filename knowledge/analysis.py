@@ -8,7 +8,7 @@ Nothing after this module looks at the question's wording again for these things
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite
 from knowledge.question import (Constraint, answer_type, asks_definition, asks_yes_no, constraints, counted_thing, domain_mentions, domain_terms,
@@ -60,7 +60,6 @@ class Reading:
     continuation: Analysis | None = None  # a short question read against the topic (asked when it helps)
     leans: bool = False  # …and it names nothing of its own: the topic reading is preferred
     topic: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def analyse(search, text: str, this_year: int, *, asks: str | None = None, domain: str | None = None,
