@@ -20,6 +20,7 @@ from knowledge.picker import has_type
 from knowledge.question import type_label
 from knowledge.quotes import segment
 from knowledge.terms import Terms, folded
+from knowledge.text import tokenize
 
 # Passage-level relevance floors, calibrated on the dev sets and our own questions (docs/qa.md).
 # coverage: IDF-weighted share of the question's words found in a top passage; dense: e5 cosine.
@@ -179,7 +180,13 @@ def unknown_nouns(terms: Terms, search) -> list[str]:
     nowhere, in none of their forms (text, headings or titles): a thing the texts never speak of."""
     return [word for word, forms, noun in zip(terms.words, terms.forms, terms.nouns)
             if noun and len(word) > 1 and not _ASKING.search(word) and is_dictionary_word(word)
-            and not any(in_knowledge_base(form, search) for form in forms)]
+            and not any(in_knowledge_base(form, search) for form in forms) and not _parts_known(word, search)]
+
+
+def _parts_known(word: str, search) -> bool:
+    """A compound whose parts the texts all hold ("汇报工作": 汇报, 工作) names nothing new."""
+    parts = [token for token in tokenize(word) if len(token) > 1 and token != word]
+    return bool(parts) and all(in_knowledge_base(token, search) for token in parts)
 
 
 def is_dictionary_word(word: str) -> bool:

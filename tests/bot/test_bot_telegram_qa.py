@@ -88,5 +88,5 @@ async def test_hints_name_what_a_telegram_user_can_do_and_small_talk_gets_what_z
     refused = (await dora.say("发展党员的入党申请书要手写吗？"))["text"]
     assert "终端" not in refused and "发送 /check" in refused
     weather = (await dora.say("今天呼和浩特天气咋样"))["text"]
-    assert "最强党支部" in weather and "出处" not in weather and "终端" not in weather
+    assert "最强党支部" in weather and "出处：" not in weather and "终端" not in weather
     assert (await dora.say("你是谁"))["text"].startswith("我是“支部”助手")

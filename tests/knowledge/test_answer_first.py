@@ -76,8 +76,9 @@ def test_a_list_is_answered_as_a_short_numbered_list(svc):
 
 
 @pytest.mark.parametrize("question, word", [
-    ("我们支部今年被问责了，还能评最强吗", "不能"),
-    ("乡里评了我们最强，县里也评了，算两个吗", "不算"),
+    ("我们支部今年被问责了，还能评最强吗", "不能"),  # a clause that forbids
+    ("离退休干部党支部连个活动场所都没有，还能评最强吗", "不能"),  # a standard the question says is missing
+    ("我们是涉密单位，社会评价能不搞吗？", "能"),  # a clause that permits
 ])
 def test_a_yes_no_question_is_answered_in_its_own_verb_with_the_clause(svc, question, word):
     answer = svc.ask(question)
@@ -153,9 +154,10 @@ def test_who_are_you_gets_a_self_introduction(svc, question):
 
 
 def test_hints_name_what_the_user_can_do_where_they_are(svc):
-    telegram = svc.ask("发展党员要经过哪几个阶段？", channel="telegram").answer
-    terminal = svc.ask("发展党员要经过哪几个阶段？", channel="terminal").answer
-    command = svc.ask("发展党员要经过哪几个阶段？").answer
+    question = "发展党员的入党申请书要手写吗？"
+    telegram = svc.ask(question, channel="telegram").answer
+    terminal = svc.ask(question, channel="terminal").answer
+    command = svc.ask(question).answer
     assert "终端" not in telegram and "发送 /check" in telegram
     assert "输入 /check" in terminal and "zhibu chat" in command
 
@@ -225,7 +227,7 @@ def test_a_pre_retrieval_answerer_answers_its_part_and_numbers_continue(svc, sea
     finally:
         svc.answerers.remove(answerer)
     assert [a.asks for a in answerer.seen] == ["最强党支部多久评一次？", "评定结果要备案吗？"]
-    second = answer.answer.split("二、")[1]
+    second = answer.answer.split("\n\n二、")[1]
     assert "答：要备案。[2]" in second and answer.citations[1].chunk_id == answerer.passage.chunk_id
 
 
