@@ -228,7 +228,8 @@ def test_a_pre_retrieval_answerer_answers_its_part_and_numbers_continue(svc, sea
         svc.answerers.remove(answerer)
     assert [a.asks for a in answerer.seen] == ["最强党支部多久评一次？", "评定结果要备案吗？"]
     second = answer.answer.split("\n\n二、")[1]
-    assert "答：要备案。[2]" in second and answer.citations[1].chunk_id == answerer.passage.chunk_id
+    number = [c.chunk_id for c in answer.citations].index(answerer.passage.chunk_id) + 1
+    assert number > 1 and f"答：要备案。[{number}]" in second  # numbered after the first part's sources
 
 
 # ---- the evaluation's judgement of an answer line ---------------------------------------------------
