@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite
-from knowledge.question import (Constraint, answer_type, asks_definition, asks_yes_no, constraints, counted_thing, domain_mentions, domain_terms,
-                                items_named, split_each, split_pieces, without_slot, years_asked)
+from knowledge.question import (Constraint, answer_type, asks_definition, asks_yes_no, constraints, counted_thing,
+                                domain_mentions, domain_terms, items_named, split_each, split_pieces, without_slot,
+                                years_asked)
 from knowledge.terms import Terms
 from knowledge.text import key_terms
 from knowledge.typos import Correction, correct

@@ -1,6 +1,7 @@
 """Typos and near-homophones of the texts' own words ("最墙" → "最强"), found by their pinyin (pypinyin):
 a word of two to four characters (as jieba cuts it) that the texts never use and no dictionary knows,
-sounding (tones aside) like a word of the texts that differs from it in one character. Said back to the user: "（按“最强”理解）"."""
+sounding (tones aside) like a word of the texts that differs from it in one character. Said back to the
+user: "（按“最强”理解）"."""
 
 from __future__ import annotations
 
