@@ -21,6 +21,8 @@ from datetime import date
 from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled,
                         year_coverage, year_notice)
 from evaluators.checks import FAIL, PASS
+from evaluators.questions import Reading, Unclear, read_answer
+from evaluators.replies import edit_request, is_word, wants_to_start
 
 from bot import selfcheck as sc
 from bot.feedback import Feedback, Origin
@@ -43,13 +45,13 @@ WELCOME = (
 HELP = (
     "使用说明：\n"
     "• 直接输入问题，例如“党员评议优秀比例要达到多少？”，回答附出处，可以查看原文。\n"
-    "/check 开始自检（选领域、年度，逐题回答；也可以输入“自检”）\n"
+    "/check 开始自检（选领域、年度，逐题回答；也可以输入“自查”“自检”）\n"
     "/back 回到上一题重新回答（也可以输入“返回”）\n"
     "/cancel 取消当前自检（也可以输入“取消”）\n"
     "/export 导出自检档案，可交上级党组织复核（也可以输入“导出”）\n"
     "/new 开始新话题（之后的提问不再接着上一问）\n"
     "/help 查看本说明\n"
-    "自检途中随时可以提问，答完后会接着问原来的题目；看到结果后输入“修改第3题”可以只改这一题，马上得到新结论。"
+    "自检途中随时可以提问，答完后会接着问原来的题目；输入“第3题改成是”可以直接改一题，看到结果后改题马上得到新结论。"
 )
 # The menu the transports show (Telegram's command list, the terminal's help); order as listed.
 COMMANDS = (("start", "开始使用"), ("check", "自检：能否申报“最强党支部”"), ("back", "回到上一题"),
@@ -105,6 +107,7 @@ class Dialogue:
             "tog": self._toggle_button, "done": self._done_button, "skip": self._skip_button,
             "why": self._why_button, "settled": self._settled_button, "review": self._review_button,
             "chg": self._change_button, "confirm": self._confirm_button, "passed": self._passed_button,
+            "pick": self._pick_button,
             **self._feedback.buttons(),
         }
         self._steps: dict[str, Callable[[Turn, str], list[Reply]]] = {
@@ -134,10 +137,15 @@ class Dialogue:
                 return await self._confirmed(turn, "no" if words in sc.NO_WORDS else action)
         if words in sc.COMMAND_WORDS:
             return await self._commands[sc.COMMAND_WORDS[words]](turn, [])
+        if wants_to_start(text):
+            return await self._check(turn, [])
         if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.EXIT_WORDS:
             return await self._cancel(turn, [])
         if state.phase in sc.IN_CHECK | {sc.DONE} and words in sc.BACK_WORDS:
             return await self._back(turn, [])
+        edit = edit_request(text) if state.phase in sc.IN_CHECK | {sc.DONE} and state.answers else None
+        if edit is not None:
+            return self._guarded(state, lambda: self._edit(state, *edit))
         if state.phase in sc.IN_CHECK | {sc.DONE} and state.answers:
             number = sc.change_request(text)
             if number is not None or (state.phase == sc.DONE and words in sc.CHANGE_WORDS):
@@ -179,10 +187,67 @@ class Dialogue:
         question = state.question(state.pending)
         if question is None:  # the questionnaire changed since this state was saved
             return self._advance(state)
-        value = parse_answer(question, text, state.scan()[0])
-        # 不确定 has many spellings (未实行, 不清楚…): echo the user's own word for it.
-        note = text.strip() if value is None else sc.show_value(question, value)
-        return self._after_answer(state, question, value, note=note)
+        if state.offer:
+            offered = self._offered_reply(state, question, text)
+            if offered is not None:
+                return offered
+        return self._take_reply(state, question, text)
+
+    def _take_reply(self, state: sc.CheckState, question, text: str) -> list[Reply]:
+        """Read a typed answer: record it when exact, say it back when approximate, offer readings when
+        unclear. A reply not understood is explained once; the second time the choices are offered."""
+        try:
+            reading = read_answer(question, text, state.scan()[0])
+        except Unclear as exc:
+            if not exc.options or not (exc.ask_now or state.refused.get(question.key)):
+                state.refused[question.key] = state.refused.get(question.key, 0) + 1
+                raise
+            return self._offer(state, question, text, exc.options, message=str(exc))
+        if reading.confirm:
+            return self._offer(state, question, text, (reading,), confirm=True)
+        # 不适用 (没搞积分) is kept in its words for the review; 不确定 and exact answers read as recorded.
+        words = reading.shown if reading.value is None and reading.shown != question.show(None) else None
+        return self._after_answer(state, question, reading.value, note=reading.shown, words=words)
+
+    def _offer(self, state: sc.CheckState, question, text: str, options: tuple[Reading, ...], *,
+               confirm: bool = False, message: str = "") -> list[Reply]:
+        state.phase, state.pending = sc.QUESTION, question.key
+        state.offer = {"options": [[sc.plain(o.value), o.shown] for o in options], "confirm": confirm,
+                       "typed": text.strip(), "message": message}
+        return [sc.offer_prompt(state, question)]
+
+    def _offered_reply(self, state: sc.CheckState, question, text: str) -> list[Reply] | None:
+        """A reply to what was said back: 对 records it, 不对 asks again, an option's words or number picks
+        it; anything else is read as a new answer to the question (None)."""
+        options, confirm = state.offer["options"], state.offer.get("confirm")
+        if confirm and is_word(text, "accept"):
+            return self._pick(state, question, 0)
+        if confirm and is_word(text, "reject"):
+            state.offer = None
+            return self._prompt(state, "好的，请重新回答：\n")
+        words = sc.plain_words(text)
+        chosen = next((i for i, (_, shown) in enumerate(options) if sc.plain_words(shown) in (words,)
+                       or sc.plain_words(shown).partition("：")[0] == words or words == str(i + 1)), None)
+        if chosen is not None and not confirm:
+            return self._pick(state, question, chosen)
+        state.offer = None
+        return None
+
+    def _pick(self, state: sc.CheckState, question, index: int) -> list[Reply]:
+        value, words = state.offer["options"][index]
+        approximate = state.offer.get("confirm")
+        state.offer = None
+        return self._after_answer(state, question, value, note=words, words=words if approximate else None)
+
+    def _edit(self, state: sc.CheckState, number: int, answer: str) -> list[Reply]:
+        """"第5题改成50": the numbered answer changed in one message (said back first when approximate)."""
+        listed = state.scan()[1]
+        if not 1 <= number <= len(listed):
+            raise BadInput(f"没有第{number}题：请输入1—{len(listed)}之间的序号。")
+        if state.phase == sc.DONE:
+            state.revising = True
+        replies = self._take_reply(state, listed[number - 1], answer)  # then on to the first question unanswered
+        return [replace(replies[0], text=f"第{number}题已修改。\n" + replies[0].text)] + replies[1:]
 
     def _settled_text(self, turn: Turn, text: str) -> list[Reply]:
         words = sc.plain_words(text)
@@ -194,7 +259,7 @@ class Dialogue:
 
     def _review_text(self, turn: Turn, text: str) -> list[Reply]:
         words = sc.plain_words(text)
-        if words in sc.CONFIRM_WORDS:
+        if sc.confirm_words(text):
             return self._verdict(turn.state)
         if words in sc.CHANGE_WORDS:
             return self._change_number(turn.state, None)
@@ -279,6 +344,17 @@ class Dialogue:
         if question is None:
             return None
         return self._answered_by_button(turn.state, question, parse_answer(question, "跳过"))
+
+    async def _pick_button(self, turn: Turn, parts: list[str]) -> list[Reply] | None:
+        state = turn.state
+        question = state.question(state.pending) if state.phase == sc.QUESTION and state.offer else None
+        if question is None:
+            return None
+        if parts[0] == "no":
+            state.offer = None
+            return self._prompt(state, "好的，请重新回答：\n")
+        sc.index_in(parts[0], len(state.offer["options"]))
+        return self._pick(state, question, int(parts[0]))
 
     def _answered_by_button(self, state: sc.CheckState, question, value) -> list[Reply]:
         """The question's message keeps its number and wording and shows what was recorded."""
@@ -439,7 +515,7 @@ class Dialogue:
             question = state.question(state.pending)
             if question is None:  # the questionnaire changed since this state was saved
                 return self._advance(state)
-            reply = sc.question_prompt(state, question)
+            reply = sc.offer_prompt(state, question) if state.offer else sc.question_prompt(state, question)
         elif phase == sc.SETTLED:
             reply = sc.settled_prompt(state.year, self._failures(state))
         elif phase == sc.REVIEW:
@@ -460,15 +536,16 @@ class Dialogue:
         return self._advance(state, prefix=f"{notice}\n\n" if notice else "")
 
     def _reask(self, state: sc.CheckState, question, prefix: str = "") -> list[Reply]:
-        state.phase, state.pending = sc.QUESTION, question.key
-        state.data.pop("picked", None)
+        state.phase, state.pending, state.offer = sc.QUESTION, question.key, None
+        sc.tick_previous(state, question)
         return self._prompt(state, prefix)
 
-    def _after_answer(self, state: sc.CheckState, question, value, *, note: str = "") -> list[Reply]:
+    def _after_answer(self, state: sc.CheckState, question, value, *, note: str = "",
+                      words: str | None = None) -> list[Reply]:
         """Record an answer the evaluator accepts (contradictions are refused here, while the user
         still remembers the question), then move on."""
         before = copy.deepcopy(state.data)
-        state.record(question, value)
+        state.record(question, value, words)
         try:
             self._evaluate(state)
         except BadInput:
@@ -492,7 +569,7 @@ class Dialogue:
             state.phase = sc.SETTLED
         else:
             state.phase, state.pending = sc.QUESTION, upcoming.key
-            state.data.pop("picked", None)
+            sc.tick_previous(state, upcoming)
         return self._prompt(state, prefix)
 
     def _evaluate(self, state: sc.CheckState):

@@ -31,8 +31,10 @@ class Library:
         return get_qa_service(self._settings)
 
     async def warm_up(self) -> None:
-        """Open the knowledge base (building the shipped corpus on an empty home) before users ask."""
-        await asyncio.to_thread(lambda: self._service().documents())
+        """Open the knowledge base (building the shipped corpus on an empty home, progress in the log) before users ask."""
+        from knowledge.warm import warm_up
+
+        await asyncio.to_thread(warm_up, self._settings)
 
     async def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None,
                   channel: str | None = None) -> "Answer":

@@ -15,6 +15,7 @@ from typing import Any
 from evaluators import DOMAINS, questions_for, resolve_domain
 from evaluators.checks import NOT_APPLICABLE, PASS
 from evaluators.profile import parse_number
+from evaluators.replies import dialogue_words, is_word
 
 from bot.events import Button, Reply
 
@@ -24,24 +25,16 @@ IN_CHECK = frozenset({DOMAIN, YEAR, QUESTION, SETTLED, REVIEW, CHANGE})
 FIRST_RATED_YEAR = 2020  # the 最强党支部 programme starts with the 2020 documents
 _BOOL_TOKENS = {"yes": "是", "no": "否", "unsure": "不确定"}
 
-# Everyday words, compared after `plain_words` (punctuation and spaces dropped).
-EXIT_WORDS = frozenset({"取消", "取消自检", "不想自检了", "不想自检", "不自检了", "退出自检", "结束自检", "停止自检",
-                        "不做了", "不查了", "不检查了"})
-BACK_WORDS = frozenset({"返回", "上一题", "返回上一题", "回到上一题", "上一步", "返回上一步", "退回"})
-YES_WORDS = frozenset({"确定", "确认", "是", "是的", "好", "好的", "对", "嗯", "可以", "行", "没问题", "确定放弃"})
-NO_WORDS = frozenset({"不", "不用", "否", "不是", "算了", "不要", "继续", "继续自检", "接着自检", "不了", "别"})
-MORE_WORDS = frozenset({"继续", "继续检查", "继续答题", "继续检查其余条件", "找全短板", "接着问", "继续吧"})
-RESULT_WORDS = frozenset({"直接看结果", "看结果", "查看结果", "结果", "出结果", "不用了"})
-CONFIRM_WORDS = frozenset({"确认", "确认无误", "没问题", "无误", "对", "都对", "正确", "看结果", "查看结果",
-                           "确认查看结果", "好", "好的", "是"})
-CHANGE_WORDS = frozenset({"修改", "修改答案", "改答案", "更正", "改一下", "我要修改"})
+# Everyday words for the steps of the dialogue (evaluators/data/replies.yaml, `dialogue:`), compared after
+# `plain_words` (punctuation and spaces dropped); the words that start the self-check are there too.
+EXIT_WORDS, BACK_WORDS, YES_WORDS, NO_WORDS, MORE_WORDS, RESULT_WORDS, CHANGE_WORDS = (
+    dialogue_words(step) for step in ("exit", "back", "yes", "no", "more", "result", "change"))
 # Typed words that mean a command, in every phase ("/check" still works everywhere).
-COMMAND_WORDS = {"自检": "check", "开始自检": "check", "我要自检": "check", "重新自检": "check", "帮助": "help",
-                 "使用说明": "help", "导出": "export", "导出自检档案": "export", "导出档案": "export"}
+COMMAND_WORDS = {word: command for command in ("help", "export") for word in dialogue_words(command)}
 _CHANGE_ONE = re.compile(r"(?:修改|改|更正|重答|重新回答)第?([0-9一二两三四五六七八九十]+)(?:题|项|个)?(?:的)?(?:答案|回答)?")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "当年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2}
 _PLAIN = re.compile(r"[\s，,。.！!？?、；;：:~～…“”\"'（）()]+")
-_MULTI_HINT = "可多选：逐项选择已具备的，选好后选“完成”；也可以直接输入，如“场所、设施”。"
+_MULTI_HINT = "可多选：逐项选择已具备的，选好后选“完成”；也可以直接输入，如“{example}”“都有”“除了{last}都有”。"
 
 
 def _field(name: str, default: Any = None) -> property:
@@ -65,6 +58,19 @@ class CheckState:
     revising = _field("revising", False)
     # Questions left unanswered when the verdict came early ("直接看结果"): a change does not ask them.
     left_open = _field("left_open", ())
+    # Readings offered for the pending question: an approximate one said back ("超过5万元，对吗？"), or
+    # the ways to read an unclear reply ("基本上是": 是 / 只做到一部分): {"options": [[value, words]], "confirm"}.
+    offer = _field("offer")
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """How often a reply to each question could not be read: the second time, choices are offered."""
+        return self.data.setdefault("refused", {})
+
+    @property
+    def shown(self) -> dict[str, str]:
+        """What an approximate answer meant, in words ("超过5万元"), for the review list."""
+        return self.data.setdefault("shown", {})
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -106,15 +112,22 @@ class CheckState:
     def index_of(self, key: str) -> int:
         return next(i for i, q in enumerate(self.questions()) if q.key == key)
 
-    def record(self, question, value: Any) -> None:
-        """Store an answer; None (不确定) is kept too: it counts as answered and stays out of the profile."""
+    def record(self, question, value: Any, words: str | None = None) -> None:
+        """Store an answer; None (不确定) is kept too: it counts as answered and stays out of the profile.
+        `words`: what an approximate answer meant ("超过5万元"), shown instead of the recorded figure."""
         key = question.key
         self.answers[key] = plain(value)
+        if words:
+            self.shown[key] = words
+        else:
+            self.shown.pop(key, None)
         if key in self.history:
             self.history.remove(key)
         self.history.append(key)
         self.undone.pop(key, None)
-        self.data.pop("picked", None)
+        for step in ("picked", "offer"):
+            self.data.pop(step, None)
+        self.refused.pop(key, None)
 
     def take_back(self) -> str | None:
         """Undo the last answer; returns its key, or None when nothing was answered."""
@@ -209,9 +222,16 @@ def change_request(text: str) -> int | None:
     return parse_small_number(match.group(1)) if match else None
 
 
-def show_value(question, value: Any) -> str:
-    """An answer as the user reads it back: a yes/no in the words of what it records ("没有此类问题")."""
-    return question.show(value)
+def show_value(question, value: Any, state: CheckState | None = None) -> str:
+    """An answer as the user reads it back: a yes/no in the words of what it records ("没有此类问题"),
+    an approximate figure in the words it was confirmed in ("超过5万元")."""
+    words = state.shown.get(question.key) if state is not None else None
+    return words or question.show(value)
+
+
+def confirm_words(text: str) -> bool:
+    """"对的", "确认无误", "没问题": the review is confirmed."""
+    return is_word(text, "confirm")
 
 
 def bool_token_label(token: str) -> str:
@@ -242,10 +262,10 @@ def year_prompt(today: date, coverage: str) -> Reply:
 
 def question_prompt(state: CheckState, question) -> Reply:
     qi = state.index_of(question.key)
-    lines = [f"第 {state.number_of(question)} 题", question.prompt, _MULTI_HINT if question.kind == "multi" else ""]
+    lines = [f"第 {state.number_of(question)} 题", question.prompt, multi_hint(question) if question.kind == "multi" else ""]
     for earlier in (state.answers, state.undone):
         if question.key in earlier:
-            lines.append(f"（上次回答：{show_value(question, earlier[question.key])}）")
+            lines.append(f"（上次回答：{show_value(question, earlier[question.key], state)}）")
             break
     rows = list(_answer_rows(state, question, qi))
     extra = [Button("为什么问这个", f"why|{qi}")]
@@ -268,6 +288,30 @@ def _answer_rows(state: CheckState, question, qi: int):
         yield (Button("完成", f"done|{qi}", choice=True),)
 
 
+def multi_hint(question) -> str:
+    labels = [label for _, label in question.choices]
+    return _MULTI_HINT.format(example="、".join(labels[:2]), last=labels[-1])
+
+
+def tick_previous(state: CheckState, question) -> None:
+    """A multi-select asked again starts with the choices of its last answer ticked."""
+    state.data.pop("picked", None)
+    earlier = state.answers.get(question.key, state.undone.get(question.key))
+    if question.kind == "multi" and earlier:
+        state.picked.extend(earlier)
+
+
+def offer_prompt(state: CheckState, question) -> Reply:
+    """Say back an approximate answer for a yes, or offer the readings of an unclear one."""
+    options = state.offer["options"]
+    if state.offer.get("confirm"):
+        text = f"第 {state.number_of(question)} 题：您回答“{state.offer['typed']}”，{options[0][1]}，对吗？"
+        buttons = ((Button("对，就这样记", "pick|0", choice=True), Button("不对，重新填写", "pick|no", choice=True)),)
+        return Reply(text, buttons)
+    rows = tuple((Button(words, f"pick|{i}", choice=True),) for i, (_, words) in enumerate(options))
+    return Reply(f"第 {state.number_of(question)} 题：{state.offer['message']}请选择：", rows)
+
+
 def settled_prompt(year: int, failures: list[str]) -> Reply:
     reasons = "\n".join(f"• {reason}" for reason in failures)
     text = (f"根据目前的回答，本支部{year}年度已不能评为“最强党支部”。"
@@ -282,7 +326,7 @@ def answer_lines(state: CheckState) -> list[str]:
     """One short line per answer, numbered as "修改第N题" counts. A yes/no recorded in words of its
     own stands alone ("没有被通报过"); words several answers share ("没有此类问题") get the label."""
     listed = state.scan()[1]
-    shown = [show_value(q, state.answers[q.key]) for q in listed]
+    shown = [show_value(q, state.answers[q.key], state) for q in listed]
     lines = []
     for number, (question, text) in enumerate(zip(listed, shown), 1):
         alone = question.kind == "bool" and text not in _BOOL_TOKENS.values() and shown.count(text) == 1

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeTimedSerializer
@@ -22,17 +23,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.admin import AuditLog
-from console import auth, batch, documents, questions, stats, targets
+from console import auth, batch, curated, documents, knowledge, questions, stats, targets
 from console.auth import FLASH_COOKIE, LoginRequired, Staff
 from records.privacy import secret_file
 from records.store import open_records
 from zhibu.settings import Settings
+from zhibu.text import chinese_punctuation
 
 HERE = Path(__file__).parent
-NAV = (("/questions", "待处理问题"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
+NAV = (("/questions", "待处理问题"), ("/answers", "标准答案"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
        ("/stats", "统计"))
 PURGE_EVERY_S = 24 * 3600
 log = logging.getLogger(__name__)
+
+
+def local_time(moment: datetime | None, settings: Settings) -> str:
+    """A stored (UTC) time as staff read it: “2026-12-01 14:05” in ZHIBU_TIMEZONE (Beijing by default)."""
+    return moment.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -51,21 +58,26 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         purging = asyncio.create_task(purge_daily())
+        warming = asyncio.create_task(asyncio.to_thread(knowledge.warm_up, settings, app.state.knowledge))
         yield
         purging.cancel()
+        warming.cancel()
 
     app = FastAPI(title="支部 Zhibu 管理台", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["local"] = lambda moment: local_time(moment, settings)
+    templates.env.filters["zh"] = chinese_punctuation  # titles and passages are stored with half-width marks
     app.state.settings = settings
     app.state.records = records
     app.state.signer = URLSafeTimedSerializer(secret_file(settings.zhibu_home / "records" / "console_secret").decode(),
                                               salt="zhibu-console")
     app.state.audit = AuditLog(settings.zhibu_home / "logs" / "admin.log")  # shared with the bot's admin commands
     app.state.writing = asyncio.Lock()  # one knowledge-base change at a time from this console
+    app.state.knowledge = knowledge.Readiness()  # the knowledge base is opened (or built) in the background
 
     def render(request: Request, name: str, context: dict[str, Any], staff: Staff | None, status_code: int = 200) -> Response:
         page = {"request": request, "staff": staff, "nav": NAV, "path": request.url.path,
-                "flash": auth.take_flash(request), **context}
+                "flash": auth.take_flash(request), "knowledge_building": not app.state.knowledge.ready, **context}
         response = templates.TemplateResponse(request, name, page, status_code=status_code)
         if page["flash"]:
             response.delete_cookie(FLASH_COOKIE, path="/")
@@ -73,12 +85,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.state.render = render
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, questions, documents, targets, batch, stats):
+    for module in (auth, questions, curated, documents, targets, batch, stats):
         app.include_router(module.router)
 
     @app.get("/")
     def home() -> Response:
         return RedirectResponse("/questions", status_code=303)
+
+    @app.get("/status")
+    def status() -> Response:
+        """Polled by the pages while the knowledge base is built at start (nothing private in it)."""
+        return JSONResponse(app.state.knowledge.as_dict())
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:

@@ -67,7 +67,7 @@ async def checked_form(request: Request, staff: Staff = Depends(current_staff)) 
 
 async def admin_form(staff: Staff = Depends(checked_form)) -> Staff:
     if not staff.is_admin:
-        raise HTTPException(403, "只有管理员可以修改文件库和年度目标。您的账号是查看权限，如需修改请联系管理员。")
+        raise HTTPException(403, "只有管理员可以修改文件库、年度目标和标准答案。您的账号是查看权限，如需修改请联系管理员。")
     return staff
 
 

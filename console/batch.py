@@ -1,7 +1,8 @@
 """批量评估: a 旗县's roster (CSV/XLSX) evaluated with `evaluators.batch`, as `zhibu batch` does.
 
 The upload and its XLSX report live in `$ZHIBU_HOME/console/batch/<random id>/` for a day, so the
-report can be downloaded; older runs are swept at the next upload.
+report can be downloaded (named after the roster staff uploaded and the day); older runs are swept at the
+next upload. Staff start from the roster template (Chinese headers, drop-downs, the clause of each column).
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ import base64
 import secrets
 import shutil
 import time
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from console.auth import Staff, checked_form, current_staff
-from evaluators.batch import run_batch_file, write_report
+from evaluators.batch import report_name, run_batch_file, write_report
+from evaluators.roster import write_template
 from evaluators.checks import percent
 from zhibu.errors import BadInput
 
 router = APIRouter()
 KEPT_S = 24 * 3600
 REPORT = "报告.xlsx"
+ROSTER_NAME = "roster_name.txt"  # the name staff gave the file: shown and used for the report, never a path
+TEMPLATE = "党支部名单模板.xlsx"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUN_ID = 24  # characters of a run id: random, so one run's report cannot be guessed from another's
 
 
@@ -48,10 +55,23 @@ def evaluate_roster(folder: Path, name: str, content: bytes) -> dict:
         raise BadInput("文件是空的。")
     roster = folder / f"名单{suffix}"
     roster.write_bytes(content)
+    (folder / ROSTER_NAME).write_text(Path(name).name[:120], encoding="utf-8")
     summary = run_batch_file(roster).summary()
     chart = write_report(summary, folder / REPORT)
     summary["chart"] = base64.b64encode(chart.read_bytes()).decode()
     return summary
+
+
+@lru_cache(maxsize=1)
+def _template(folder: str) -> Path:
+    """Written once per process: the rulebook it describes does not change while the console runs."""
+    return write_template(Path(folder) / TEMPLATE)
+
+
+@router.get("/batch/template.xlsx")
+async def template(request: Request, staff: Staff = Depends(current_staff)) -> Response:
+    path = await asyncio.to_thread(_template, str(_runs(request).parent))
+    return FileResponse(path, filename=TEMPLATE, media_type=XLSX)
 
 
 @router.get("/batch")
@@ -84,8 +104,11 @@ async def run_batch(request: Request, file: UploadFile, staff: Staff = Depends(c
 def download(request: Request, run_id: str, staff: Staff = Depends(current_staff)) -> Response:
     if len(run_id) != _RUN_ID or not run_id.replace("-", "").replace("_", "").isalnum():
         raise HTTPException(404)
-    report = _runs(request) / run_id / REPORT
+    folder = _runs(request) / run_id
+    report = folder / REPORT
     if not report.is_file():
         raise HTTPException(404)
-    return FileResponse(report, filename="批量评估报告.xlsx",
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    zone = request.app.state.settings.timezone
+    made = datetime.fromtimestamp(report.stat().st_mtime, zone).date()
+    return FileResponse(report, filename=report_name((folder / ROSTER_NAME).read_text(encoding="utf-8"), made),
+                        media_type=XLSX)

@@ -6,7 +6,9 @@ checks, the same loaders and cleaning, one atomic new generation.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -15,12 +17,49 @@ from pathlib import Path
 import yaml
 
 from bot.admin import safe_filename
-from ingest.clean import normalize_for_match
+from knowledge import clauses
 from knowledge.store import Generation, KnowledgeBase
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
 
-MIN_QUOTE_CHARS = 8  # a clause must say something: a few characters are found anywhere
+log = logging.getLogger(__name__)
+
+
+class Readiness:
+    """Whether the knowledge base is open for questions; set once by `warm_up`, read by every page."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self.failed = False
+        self.progress: tuple[int, int] | None = None  # passages indexed so far, of how many (first build)
+
+    def set_ready(self) -> None:
+        self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def as_dict(self) -> dict[str, object]:
+        if self.failed:
+            return {"ready": False, "message": "知识库建立失败，请查看管理台日志后重新启动。"}
+        if self.ready:
+            return {"ready": True, "message": "知识库已就绪，可以试问了。"}
+        done = f"已处理 {self.progress[0]}/{self.progress[1]} 段，" if self.progress else ""
+        return {"ready": False, "message": f"正在建立知识库…（{done}第一次启动需要几分钟，完成后即可试问）"}
+
+
+def warm_up(settings: Settings, readiness: Readiness) -> None:
+    """The knowledge base built or opened at start (`knowledge.warm`), its progress kept for the pages."""
+    from knowledge.warm import warm_up as open_knowledge_base
+
+    try:
+        open_knowledge_base(settings, on_progress=lambda done, total: setattr(readiness, "progress", (done, total)))
+    except Exception:
+        readiness.failed = True
+        log.exception("knowledge base: could not be opened")
+        return
+    readiness.set_ready()
 
 
 def service(settings: Settings):
@@ -52,10 +91,11 @@ def passage_labels(settings: Settings) -> dict[str, tuple[str, str]]:
 @dataclass(frozen=True)
 class GenerationInfo:
     name: str
-    created: str
+    created: str  # in the console's time zone
     documents: int
     passages: int
     active: bool
+    titles: dict[str, str]  # doc id → title, to name what a change touched
 
 
 def generations(settings: Settings) -> list[GenerationInfo]:
@@ -64,32 +104,25 @@ def generations(settings: Settings) -> list[GenerationInfo]:
     infos = []
     for name in reversed(kb.generation_names()):
         generation = _generation(str(settings.zhibu_home), name)
-        created = datetime.fromtimestamp(generation.manifest["created"]).strftime("%Y-%m-%d %H:%M:%S")
-        infos.append(GenerationInfo(name, created, len(generation.documents), len(generation.passages), name == active))
+        created = datetime.fromtimestamp(generation.manifest["created"], settings.timezone).strftime("%Y-%m-%d %H:%M")
+        titles = {doc_id: meta["title"] for doc_id, meta in generation.documents.items()}
+        infos.append(GenerationInfo(name, created, len(generation.documents), len(generation.passages), name == active,
+                                    titles))
     return infos
 
 
-def document_text(settings: Settings, doc_id: str) -> str | None:
-    generation = active_generation(settings)
-    if generation is None or doc_id not in generation.documents:
-        return None
-    return "".join(p.text for p in sorted((p for p in generation.passages if p.doc_id == doc_id), key=lambda p: p.ordinal))
+def previous_generation(settings: Settings) -> Generation | None:
+    """The generation a roll-back would serve."""
+    name = KnowledgeBase(settings.zhibu_home).previous_name()
+    return _generation(str(settings.zhibu_home), name) if name else None
 
 
-def check_clause(settings: Settings, doc_id: str, quote: str) -> dict[str, str]:
-    """The citation of `quote` in document `doc_id` of the knowledge base; BadInput when it is not there.
-
-    The comparison is `zhibu rules check`'s: both sides through `normalize_for_match`."""
-    generation = active_generation(settings)
-    meta = generation.documents.get(doc_id) if generation else None
-    if meta is None:
-        raise BadInput("知识库中没有这份文件：请先在“文档”页上传依据文件，再录入数值。")
-    wanted = normalize_for_match(quote)
-    if len(wanted) < MIN_QUOTE_CHARS:
-        raise BadInput(f"请摘录依据条款的原文（至少 {MIN_QUOTE_CHARS} 个字）。")
-    if wanted not in normalize_for_match(document_text(settings, doc_id) or ""):
-        raise BadInput(f"在《{meta['title']}》中找不到这段原文，请逐字复制文件中的条款（标点、数字须一致）。")
-    return {"doc_id": doc_id, "document": meta["title"], "doc_number": meta.get("doc_number", "")}
+def check_clause(settings: Settings, doc_id: str, quote: str, generation: Generation | None = None) -> dict[str, str]:
+    """The citation of `quote` in document `doc_id` of the knowledge base (the serving generation unless
+    another is given); BadInput when it is not there (compared as `zhibu rules check` compares, see
+    knowledge.clauses)."""
+    found = clauses.locate_clause(generation or active_generation(settings), doc_id, quote, "录入数值")
+    return {key: found[key] for key in ("doc_id", "document", "doc_number")}
 
 
 def write_upload(folder: Path, name: str | None, content: bytes, meta: dict[str, str], max_bytes: int) -> Path:

@@ -10,7 +10,12 @@ from zhibu.settings import get_settings
 
 
 def run_console(host: str, port: int) -> None:
+    import logging
+
     import uvicorn
+
+    # The console's own progress (the knowledge base built at start, purges) beside uvicorn's lines.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
 
     from console.app import create_app
 

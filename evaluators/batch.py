@@ -1,20 +1,25 @@
 """Evaluate a CSV/XLSX of branch profiles: per-row verdicts, the share that qualifies against the year's
 target (each branch counted once), and an XLSX report with a bar chart.
 
-Rows are numbered from 1 (the first row under the header). A bad row is reported and skipped.
+Rows are numbered from 1 (the first row under the header), as the CLI contract says; `sheet_row` is the
+number Excel shows (one more, for the header). A bad row is reported and skipped, in staff's words: the
+branch, the Excel row and each field's Chinese label, never a key.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
 from evaluators.checks import FAIL, percent
 from evaluators.engine import DOES_NOT_QUALIFY, INCOMPLETE, QUALIFIES, ProfileError, evaluate
-from evaluators.profile import DOMAINS, nest
+from evaluators.profile import DOMAINS, InvalidProfile, nest, validate_profile
+from evaluators.roster import header_key, is_example, label_of
 from evaluators.rulebook import load_rulebook
 from evaluators.untrusted import (batch_limit, check_xlsx, csv_rows, read_capped, refuse_duplicate_columns, sheet_rows,
                                   store_text_as_text)
@@ -93,9 +98,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         records = _xlsx_records(path)
     else:
         raise BadInput(f"只支持 .csv 和 .xlsx 文件：{path.name}")
-    header = [str(cell).strip() if cell is not None else "" for cell in next(records, [])]
+    header = [header_key(cell) for cell in next(records, [])]
     if "domain" not in header:
-        raise BadInput(f"{path.name} 的第一行应为字段名（domain、year、facts.stars 等），没有找到 domain 列")
+        raise BadInput(f"《{path.name}》的第一行应为列名（所处领域、评定年度、党支部名称等，请用“下载名单模板”中的表头），"
+                       "没有找到“所处领域”列")
     refuse_duplicate_columns(header, path.name)
     for number, record in enumerate(records, start=1):
         cells = {
@@ -103,7 +109,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             for key, value in zip(header, record)
             if key and (kept := value.strip() if type(value) is str else value) not in (None, "")
         }
-        if cells:
+        if cells and not is_example(cells):
             yield number, cells
 
 
@@ -126,8 +132,8 @@ def _xlsx_records(path: Path) -> Iterator[tuple]:
     check_xlsx(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or misnamed file
-        raise BadInput(f"无法读取 {path.name}：{error}") from None
+    except Exception:  # openpyxl raises many kinds for a damaged or misnamed file
+        raise BadInput(f"无法读取《{path.name}》：文件已损坏，或不是 Excel 的 .xlsx 文件") from None
     try:
         yield from sheet_rows(workbook.worksheets[0], path.name)
     finally:
@@ -161,12 +167,15 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
         try:
             evaluation = evaluate(nest(cells))
         except ProfileError as error:
-            outcomes.append({"row": number, "message": "；".join(error.problems)})
+            fields, message = _staff_problems(cells, error)
+            outcomes.append({"row": number, "sheet_row": number + 1, "name": str(cells.get("name") or ""),
+                             "message": message, "fields": fields})
             continue
         failed = evaluation.by_status(FAIL)
         labels = evaluation.label
         row = {
             "row": number,
+            "sheet_row": number + 1,
             "name": evaluation.name or "",
             "domain": evaluation.domain,
             "year": evaluation.year,
@@ -184,6 +193,22 @@ def _evaluate_rows(rows: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any
         row["reason"] = _row_reason(row)
         outcomes.append(row)
     return outcomes
+
+
+_CHOICE_KEY = re.compile(r"[a-z_]+（([^（）]+)）")  # "gacha_village（嘎查村）" in a list of choices → 嘎查村
+_SHORT_QUOTE = re.compile(r"收到 '([^']*)'")
+
+
+def _staff_problems(cells: dict[str, Any], error: ProfileError) -> tuple[list[str], str]:
+    """(the keys at fault, each problem as “label：problem”): staff read labels, a program the keys."""
+    try:
+        validate_profile(nest(cells))
+    except InvalidProfile as invalid:
+        fields = [key for key, _ in invalid.problems if key]
+        lines = [f"{label_of(key)}：{text}" if key else text for key, text in invalid.problems]
+    else:
+        fields, lines = [], error.problems  # a problem found after validation (a yearly standard for another domain)
+    return fields, "；".join(_SHORT_QUOTE.sub(r"收到“\1”", _CHOICE_KEY.sub(r"\1", line)) for line in lines)
 
 
 def _confirm_note(parameter) -> str:
@@ -236,8 +261,14 @@ def render_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+REPORT_WIDTHS = {"汇总": (20, 10, 10, 10, 10, 10, 10), "明细": (10, 26, 18, 8, 22, 60, 30, 30, 40),
+                 "有误的行": (10, 26, 80)}
+
+
 def write_report(summary: dict[str, Any], out: Path) -> Path:
-    """Write the XLSX report and, beside it, the PNG chart (embedded in the first sheet); return the PNG."""
+    """Write the XLSX report and, beside it, the PNG chart (embedded in the first sheet); return the PNG.
+
+    Every sheet has a bold, frozen header, set column widths and wrapped text; shares are formatted as %."""
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
 
@@ -260,18 +291,42 @@ def write_report(summary: dict[str, Any], out: Path) -> Path:
     sheet.append(["年度目标说明", summary["target_note"]])
     sheet.add_image(Image(str(chart)), "I2")
     details = workbook.create_sheet("明细")
-    details.append(["行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
+    details.append(["表格行号", "党支部", "领域", "年度", "结论", "原因", "未达标字段", "待补充字段", "待确认"])
     for row in summary["rows"]:
-        details.append([row["row"], row["name"], DOMAINS[row["domain"]], row["year"], row["verdict_label"],
+        details.append([row["sheet_row"], row["name"], DOMAINS[row["domain"]], row["year"], row["verdict_label"],
                         row["reason"], "、".join(row["failing_labels"]), "、".join(row["missing_labels"]),
                         "；".join(row["to_confirm"])])
     errors = workbook.create_sheet("有误的行")
-    errors.append(["行号", "问题"])
+    errors.append(["表格行号", "党支部", "问题"])
     for error in summary["errors"]:
-        errors.append([error["row"], error["message"]])
+        errors.append([error["sheet_row"], error["name"], error["message"]])
+    for each in workbook.worksheets:
+        _format_sheet(each, REPORT_WIDTHS[each.title])
     store_text_as_text(workbook)
     workbook.save(out)
     return chart
+
+
+def _format_sheet(sheet, widths: tuple[int, ...]) -> None:
+    """Bold frozen header, the widths given (in characters), wrapped top-aligned cells."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    for number, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F2DCDB")
+    sheet.freeze_panes = "A2"
+
+
+def report_name(roster_name: str, day: date) -> str:
+    """“<roster>_评估报告_2026-12-06.xlsx”: staff find a report by the roster it came from."""
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "", Path(roster_name or "").stem).strip() or "名单"
+    return f"{stem[:60]}_评估报告_{day.isoformat()}.xlsx"
 
 
 def draw_chart(summary: dict[str, Any], path: Path) -> None:

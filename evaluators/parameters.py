@@ -11,6 +11,7 @@ a new value at once. A bad staff file never breaks a check: its bad entries are 
       source: {doc_id: ..., document: ..., doc_number: ..., section: ..., quote: ...}
       entered_by: 张三
       entered_at: "2026-11-30T10:00:00+08:00"
+      without_basis: ...                           # only when its document left the knowledge base: not applied
 
 For a year without a value, `resolve` says how the figure was chosen (`basis`):
 exact / staff (a documented value for that year), user_supplied (the figure the branch's 上级 announced,
@@ -189,6 +190,8 @@ def validate_staff_parameters(
         return [], [f"{where}：应为列表，每项一个年度数值（parameter、year、value、source）"]
     entries, problems = [], []
     for number, item in enumerate(data, start=1):
+        if isinstance(item, dict) and item.get("without_basis"):
+            continue  # its document left the knowledge base: not applied, the year is judged as 待确认 again
         entry, problem = _staff_entry(item, parameters)
         if problem:
             problems.append(f"{where} 第{number}项：{problem}，此项未采用")

@@ -49,7 +49,8 @@ DOMAIN_ALIASES = {
 _DOMAIN_SUFFIXES = re.compile(r"(的)?(党支部|党组织|支部|党委|领域)$")
 
 ORG_RATINGS = {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
-BRANCH_KINDS = {"teacher": "教师党支部", "student": "学生党支部"}
+# "other": a 高校 branch that is neither (机关、后勤、离退休): the 教师-only requirement does not apply to it.
+BRANCH_KINDS = {"teacher": "教师党支部", "student": "学生党支部", "other": "其他党支部（如机关、后勤、离退休党支部）"}
 SIX_HAVES = {item: item for item in ("场所", "设施", "标志", "党旗", "书报", "制度")}
 EIGHT_HAVES = {item: item for item in ("党旗", "党员名册", "规章制度", "电教设备", "桌椅", "计算机", "图书资料", "档案柜")}
 
@@ -71,7 +72,8 @@ _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)(万)?$")
 _CHINESE_NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿点壹贰叁肆伍陆柒捌玖拾佰仟.0123456789")
 _PERCENT_WORDS = re.compile(r"^百分之(.+)$")
 # Dates as people write them: 2008-05-01, 2008年5月1日, 2008.5, 2008年5月, 2008年, 今年, 去年3月.
-_DATE = re.compile(r"^(\d{4}|今年|去年|前年)\s*年?\s*(?:[-/.]?\s*(\d{1,2})\s*(?:月份?)?\s*(?:[-/.]?\s*(\d{1,2})\s*[日号]?)?)?$")
+_DATE = re.compile(r"^(\d{4}|\d{2}(?=年)|今年|去年|前年)\s*年?\s*(?:[-/.]?\s*(\d{1,2})\s*(?:月份?)?\s*(?:[-/.]?\s*(\d{1,2})\s*[日号]?)?)?$")
+_SPOKEN_MONTH = re.compile(r"(?<=年)([一二三四五六七八九十]{1,3})(?=月)")  # 去年五月 → 去年5月
 _RELATIVE_YEARS = {"今年": 0, "去年": 1, "前年": 2}
 _BOOL_WORDS = {"是": True, "true": True, "True": True, "TRUE": True, "1": True,
                "否": False, "false": False, "False": False, "FALSE": False, "0": False}
@@ -102,7 +104,11 @@ def typed(value: str) -> str:
 def parse_number(text: str) -> int | float:
     """'80,000元' → 80000, '8万' → 80000, '大概8万左右' → 80000, '两名' → 2, '第5名' → 5; ValueError otherwise."""
     core = _UNIT.sub("", _HEDGES.sub("", typed(text).replace(",", "").replace(" ", "")))
-    core = _HEDGES.sub("", core)  # 8万多元 → 8万
+    return core_number(_HEDGES.sub("", core), text)  # 8万多元 → 8万
+
+
+def core_number(core: str, text: str) -> int | float:
+    """A bare number: digits (with 万: 8万, 1.5万) or Chinese numerals (三十, 一万二); `text` names it in errors."""
     match = _NUMBER.match(core)
     if match:
         number = float(match.group(1)) * (10_000 if match.group(2) else 1)
@@ -134,13 +140,21 @@ def parse_share(text: str) -> float:
 
 def parse_date(text: str, today: date | None = None) -> date:
     """A day, or the first day of the month or year when only those are given (enough for 组建满一年)."""
-    match = _DATE.match(typed(text))
+    today = today or date.today()
+    match = _DATE.match(_SPOKEN_MONTH.sub(_month_digits, typed(text)))
     try:
         head, month, day = match.groups()  # type: ignore[union-attr]
-        year = (today or date.today()).year - _RELATIVE_YEARS[head] if head in _RELATIVE_YEARS else int(head)
+        if head in _RELATIVE_YEARS:
+            year = today.year - _RELATIVE_YEARS[head]
+        else:  # 08年 → 2008, 98年 → 1998: a two-digit year is the latest such year up to now
+            year = int(head) if len(head) == 4 else 2000 + int(head) - (100 if 2000 + int(head) > today.year else 0)
         return date(year, int(month or 1), int(day or 1))
     except (AttributeError, ValueError):
         raise ValueError(f"“{quoted(text)}”不是有效日期，请写成“2015年6月1日”“2015年6月”或“2015-06-01”") from None
+
+
+def _month_digits(match: re.Match) -> str:
+    return str(_chinese_number(match.group(1), match.group(0)))
 
 
 def _to_bool(value: Any) -> Any:

@@ -11,11 +11,13 @@ applies. For a year the texts give no figure for, a question asks for the figure
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from evaluators.checks import FAIL, Ratio, Threshold, chinese_date, percent, with_unit
+from evaluators import replies
+from evaluators.checks import FAIL, Equals, Ratio, Threshold, chinese_date, percent, with_unit
 from evaluators.engine import DOES_NOT_QUALIFY, evaluate
 from evaluators.profile import (
     DOMAINS,
@@ -25,22 +27,35 @@ from evaluators.profile import (
     contract_fields,
     nest,
     parse_date,
-    parse_number,
-    parse_share,
-    split_items,
     typed,
 )
 from evaluators.report import cite
 from evaluators.rulebook import Condition, DomainRules, Rulebook, RulebookError, load_rulebook
 from zhibu.errors import BadInput
 
-_NOT_SURE = {"不确定", "不知道", "不清楚", "跳过", "未实行", "不适用", "没实行", "说不准", "?", "？"}
-_YES = {"是", "是的", "是啊", "对", "对的", "对啊", "嗯", "有", "有的", "有啊", "做到了", "达到了", "达标", "获得了",
-        "落实了", "y", "yes", "true", "1"}
-_NO = {"否", "不是", "不", "没有", "没", "无", "还没有", "暂无", "没做到", "没达到", "不达标", "未达标", "没获得", "未获得",
-       "n", "no", "false", "0"}
-_NONE_OF = {"无", "没有", "都没有", "一个也没有"}
-_ALL_OF = {"全部", "都有", "全有", "齐全", "全都有"}
+PART = "#"  # a split question's key: the fact's key, "#", the part's number (facts.mechanism_and_secretary#2)
+_MONTH_GIVEN = re.compile(r"月|\d[-/.]\d")
+_DAY_GIVEN = re.compile(r"[日号]|\d[-/.]\d{1,2}[-/.]\d")
+_FULL_WIDTH = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
+_TENTHS = re.compile(r"^([一二两三四五六七八九十\d])成")  # 三成 = 30%
+_NOUNS = {"人": "人数", "名": "人数", "次": "次数", "颗星": "星数"}  # what an exact count is called
+
+
+class Reading(NamedTuple):
+    """A reply as understood: the value to record and what it means in words."""
+
+    value: Any
+    shown: str
+    confirm: bool = False  # approximate ("五万多", "三四次"): said back, recorded only after a yes
+
+
+class Unclear(BadInput):
+    """A reply that could mean more than one thing: the readings to offer, at once or when it comes again."""
+
+    def __init__(self, message: str, options: tuple[Reading, ...] = (), *, ask_now: bool = False) -> None:
+        super().__init__(message)
+        self.options = options
+        self.ask_now = ask_now
 
 
 class Question(NamedTuple):  # not a dataclass: cheaper to define at start-up
@@ -62,6 +77,13 @@ class Question(NamedTuple):  # not a dataclass: cheaper to define at start-up
     yes_text: str = "是"  # the recorded meaning of “是”, e.g. “有此类问题”
     no_text: str = "否"  # …and of “否”, e.g. “没有此类问题”
     hint: str = ""  # how to answer, shown after a rejected answer (fits the kind and the unit)
+    not_applicable: str = ""  # how a "未实行/不适用" answer reads, when the rule lets the fact be absent
+    good: Any = True  # the value the rule wants (False for 被问责; True for committee_clean): what "没问题" means
+
+    @property
+    def fact(self) -> str:
+        """The profile key the answer goes to (a split question's whole fact)."""
+        return self.key.partition(PART)[0]
 
     def applies(self, answers: dict[str, Any]) -> bool:
         if self.ask_when and answers.get(self.ask_when.fact) != self.ask_when.equals:
@@ -102,7 +124,7 @@ def questions_for(domain: str, year: int | None = None) -> list[Question]:
     if domain not in DOMAINS:
         raise BadInput(f"未知领域 {domain!r}，可选：" + "、".join(f"{k}（{v}）" for k, v in DOMAINS.items()))
     rulebook = load_rulebook()
-    questions = list(_questions(domain, rulebook))
+    questions = [_in_year(question, year) for question in _questions(domain, rulebook)]
     if year is not None:
         for question in _parameter_questions(domain, year, rulebook):
             position = next(i for i, q in enumerate(questions) if q.key == question.after)
@@ -110,16 +132,35 @@ def questions_for(domain: str, year: int | None = None) -> list[Question]:
     return questions
 
 
+def _in_year(question: Question, year: int | None) -> Question:
+    """The prompt with its year: "{year}年度" → "2023年度" (without a year: "本年度"), "{last_year}年" → "2022年"."""
+    if "{" not in question.prompt:
+        return question
+    return question._replace(prompt=question.prompt.format(year=year or "本", last_year=year - 1 if year else "上"))
+
+
 @lru_cache(maxsize=64)  # the chat asks for the list on every turn; questions are immutable
 def _questions(domain: str, rulebook: Rulebook) -> tuple[Question, ...]:
     rules = rulebook.domain(domain)
     fields = contract_fields(domain)
     questions = [
-        _question(key, rules, fields[key])
+        question
         for key, spec in rules.facts.items()
         if spec.prompt and key in fields and (spec.ask_domains is None or domain in spec.ask_domains)
+        for question in _split(_question(key, rules, fields[key]), spec.parts)
     ]
     return tuple(_in_dependency_order(questions))
+
+
+def _split(question: Question, parts: tuple[dict, ...]) -> list[Question]:
+    """A fact the texts state as several things, asked one thing per question (all must hold)."""
+    if not parts:
+        return [question]
+    return [
+        question._replace(key=f"{question.key}{PART}{number}", prompt=part["prompt"], label=part["label"],
+                          yes_value=part.get("yes_value", True), yes_text=part["yes_text"], no_text=part["no_text"])
+        for number, part in enumerate(parts, start=1)
+    ]
 
 
 def _in_dependency_order(questions: list[Question]) -> list[Question]:
@@ -146,11 +187,15 @@ def _question(key: str, rules: DomainRules, info) -> Question:
         requirement, citation = reader.requirement, reader.citation
         judged = key in reader.check.judged
         ask_when = reader.when if judged else None
-        skip_when = reader.missing_when if judged and reader.missing_is_not_applicable else None
+        # When the rule does not apply without the fact (a 学生党支部's 晋升职称比例), neither it nor its base is asked.
+        excused = reader.missing_is_not_applicable and (judged or key in reader.check.compared)
+        skip_when = reader.missing_when if excused else None
         after = reader.check.of if isinstance(reader.check, Ratio) and key == reader.check.fact else None
+        absent = reader.texts.get("not_applicable", "") if reader.missing_is_not_applicable and not reader.missing_when else ""
     else:  # read only by a benefit (e.g. the 班子 pay behind the one-off bonus)
         benefit = next(b for b in rules.benefits if b.amount_of == key)
         requirement, citation, ask_when, skip_when, after = benefit.title, benefit.citations[0], None, None, None
+        absent = ""
     return Question(
         key=key,
         kind=ask.kind,
@@ -169,12 +214,15 @@ def _question(key: str, rules: DomainRules, info) -> Question:
         yes_value=spec.yes_value,
         yes_text=spec.yes_text or "是",
         no_text=spec.no_text or "否",
-        hint=spec.hint or _hint(rules.words.messages["hints"], ask.kind, spec.unit),
+        hint=spec.hint or _hint(rules.words.messages["hints"], ask.kind, spec.unit, ask.choices),
+        good=reader.check.value if reader and isinstance(reader.check, Equals) and reader.check.fact == key else True,
+        not_applicable="不适用（" + re.split(r"[（，。]", absent)[0] + "）" if absent else "",
     )
 
 
-def _hint(hints: dict[str, str], kind: str, unit: str) -> str:
-    return hints.get(f"{kind}:{unit}") or hints[kind].format(unit=unit)
+def _hint(hints: dict[str, str], kind: str, unit: str, choices: tuple = ()) -> str:
+    example = "、".join(label for _, label in choices[:2])  # real options: “党旗、党员名册”
+    return hints.get(f"{kind}:{unit}") or hints[kind].format(unit=unit, example=example)
 
 
 def _parameter_questions(domain: str, year: int, rulebook: Rulebook) -> list[Question]:
@@ -210,54 +258,154 @@ def _parameter_questions(domain: str, year: int, rulebook: Rulebook) -> list[Que
 def parse_answer(question: Question, text: str, answers: dict[str, Any] | None = None) -> Any:
     """A typed answer as the profile value; None for 不确定. BadInput (Chinese) when it cannot be read.
 
-    `answers` (the answers so far) lets a count be checked against the one it may not exceed.
+    The value only: an approximate reply ("五万多") is taken as `read_answer` reads it, unconfirmed.
+    """
+    return read_answer(question, text, answers).value
+
+
+def read_answer(question: Question, text: str, answers: dict[str, Any] | None = None) -> Reading:
+    """A typed answer as understood (`Reading`): the value, what it means in words, and whether it is
+    approximate and so to be said back before it counts. `Unclear` (a BadInput) when it cannot be read or
+    could mean several things; `answers` (the answers so far) lets a count be checked against its whole.
     """
     word = typed(str(text)).rstrip("。.!！")
-    if word.lower() in _NOT_SURE or not word:
-        return None
-    value = _PARSERS[question.kind](question, word)
-    _check_range(question, value, answers or {})
-    return value
-
-
-def _parse_bool(question: Question, word: str) -> bool:
-    if word.lower() in _YES or word == question.yes_text:
-        return question.yes_value
-    if word.lower() in _NO or word == question.no_text:
-        return not question.yes_value
-    raise BadInput(question.hint)
-
-
-def _parse_int(question: Question, word: str) -> int:
-    if word in _NONE_OF:
-        return 0
-    number = _number(question, word)
-    if not float(number).is_integer():
-        raise BadInput(f"“{word}”不是整数。{question.hint}")
-    return int(number)
-
-
-def _parse_ratio(question: Question, word: str) -> float:
+    if not word or replies.is_word(word, "unsure"):
+        return Reading(None, "不确定")
+    if replies.is_word(word, "not_in_use") or (question.not_applicable and replies.mentions(word, "not_in_use")):
+        return Reading(None, question.not_applicable or "不确定")
+    whole = (answers or {}).get(question.maximum_key) if question.maximum_key else None
+    if whole is not None and replies.is_word(word, "everyone"):  # 都是优秀: as many as the whole
+        return Reading(whole, f"全部，{_show(question, whole)}")
     try:
-        return parse_share(word)  # "35" answers a question about a percentage
-    except ValueError:
-        raise BadInput(f"“{word}”不是有效的比例。{question.hint}不清楚请答“不确定”。") from None
+        reading = _READERS[question.kind](question, word)
+    except Unclear:
+        if question.kind != "bool" and replies.meanings(word) == {"unsure"}:  # 上级还没评，不清楚
+            return Reading(None, "不确定")
+        raise
+    _check_range(question, reading.value, answers or {})
+    return reading
 
 
-def _parse_date(question: Question, word: str) -> date:
+def _read_bool(question: Question, word: str) -> Reading:
+    yes, no = Reading(question.yes_value, question.yes_text), Reading(not question.yes_value, question.no_text)
+    unsure = Reading(None, "不确定")
+    said = {question.yes_text: {"yes"}, question.no_text: {"no"}}.get(word) or replies.meanings(word)
+    met = yes if question.good == question.yes_value else no  # what "没问题/不错" means for this question
+    readings = {{"yes": yes, "no": no, "fine": met, "unsure": unsure}.get(meaning) for meaning in said}
+    options = (yes._replace(shown=f"是：{yes.shown}"), no._replace(shown=f"否：{no.shown}"), unsure)
+    if "partly" in said:  # 基本上是: met, or only in part? The person says which.
+        part = "只做到一部分" if question.good == question.yes_value else "否"
+        raise Unclear(f"“{_said(word)}”是指哪一种？", (options[0], no._replace(shown=f"{part}：{no.shown}"), unsure),
+                      ask_now=True)
+    if len(readings) == 1 and None not in readings:
+        return readings.pop()
+    if len(readings) > 1:  # its parts say different things: ask rather than guess
+        raise Unclear(f"“{_said(word)}”里有几种说法，是指哪一种？", options, ask_now=True)
+    raise Unclear(question.hint, options)
+
+
+def _read_count(question: Question, word: str) -> Reading:
+    if replies.is_word(word, "none_of") or replies.meanings(word) == {"no"}:  # 没有失联的, 一个都没失联
+        return Reading(0, _show(question, 0))
+    amount = _amount(question, word)
+    low = amount.low
+    if amount.kind in ("more", "under"):  # a count feeds a ratio or a minimum: ask for the figure itself
+        noun = _NOUNS.get(question.unit, "数字")
+        bound = f"至少{_show(question, low)}" if amount.kind == "more" else f"不到{_show(question, low)}"
+        guess = low + 1 if amount.kind == "more" else low - 1
+        raise Unclear(f"“{_said(word)}”：请给出确切{noun}（{bound}）。",
+                      (Reading(int(guess), f"按{_show(question, guess)}记"), Reading(None, "不确定")))
+    if not float(low).is_integer():
+        raise Unclear(f"“{_said(word)}”不是整数。{question.hint}")
+    return _approximate(question, int(low), amount)
+
+
+def _read_number(question: Question, word: str) -> Reading:
+    amount = _amount(question, word)
+    return _approximate(question, amount.low, amount)
+
+
+def _read_ratio(question: Question, word: str) -> Reading:
+    spoken = _TENTHS.sub(lambda match: match[1] + ("0%" if match[1].isdigit() else "十%"), word.removeprefix("百分之"))  # 三成多 → 三十%多
+    percent_given = spoken != word or "%" in spoken
+    amount = _amount(question, spoken.replace("%", ""))
+    scale = 100 if percent_given or amount.low > 1 else 1  # "35" answers a question about a percentage
+    shares = amount._replace(low=amount.low / scale, high=amount.high / scale if amount.high is not None else None)
+    return _approximate(question, shares.low, shares, step=0.01)
+
+
+def _approximate(question: Question, value: float, amount: replies.Amount, step: float = 1) -> Reading:
+    """An exact figure as is; an approximate one as the least it can mean, said back for a yes."""
+    show = lambda number: _show(question, number)  # noqa: E731
+    if amount.kind == "exact":
+        return Reading(value, show(value))
+    if amount.kind == "more":  # 五万多 → 超过5万元 (recorded as the least amount above it)
+        return Reading(_tidy(value + step), f"超过{show(value)}", confirm=True)
+    if amount.kind == "under":  # 将近5万 → 不到5万元
+        return Reading(_tidy(value - step), f"不到{show(value)}（按{show(_tidy(value - step))}记）", confirm=True)
+    if amount.kind == "range":  # 三四次 → 3到4次，按3次记: the lower end
+        return Reading(value, f"{show(value)}到{show(amount.high)}，按{show(value)}记", confirm=True)
+    return Reading(value, f"约{show(value)}，按{show(value)}记", confirm=True)  # 大概8万左右
+
+
+def _tidy(number: float) -> float | int:
+    number = round(number, 6)
+    return int(number) if float(number).is_integer() else number
+
+
+def _said(word: str) -> str:
+    """A reply quoted back with the Chinese punctuation it was typed with (typed() made it plain)."""
+    return word.translate(_FULL_WIDTH)
+
+
+def _show(question: Question, number: float) -> str:
+    """A figure as said back: 30%, 3次, and whole 万 of yuan as people say them (超过5万元, not 50,000元)."""
+    if question.kind == "ratio":
+        return percent(number)
+    if question.unit == "元" and number >= 10_000 and number % 10_000 == 0:
+        return with_unit(number / 10_000, "万元")
+    return with_unit(number, question.unit)
+
+
+def _amount(question: Question, word: str) -> replies.Amount:
     try:
-        return parse_date(word)
+        return replies.read_amount(word)
     except ValueError:
-        raise BadInput(f"“{word}”不是有效的日期。{question.hint}") from None
+        what = "比例" if question.kind == "ratio" else "数字"
+        raise Unclear(f"“{_said(word)}”不是有效的{what}。{question.hint}不清楚请答“不确定”。",
+                      (Reading(None, "不确定"),)) from None
 
 
-def _parse_multi(question: Question, word: str) -> list[str]:
-    if word in _ALL_OF:
-        return [value for value, _ in question.choices]
-    if word in _NONE_OF:
-        return []
-    picked = [_choice(question, item.removeprefix("有")) for item in split_items(word)]
-    return [value for value, _ in question.choices if value in picked]
+def _read_date(question: Question, word: str) -> Reading:
+    word = replies.date_text(word)  # 1998年七一建的 → 1998年7月1日
+    try:
+        day = parse_date(word)
+    except ValueError:
+        raise Unclear(f"“{_said(word)}”不是有效的日期。{question.hint}", (Reading(None, "不确定"),)) from None
+    if _DAY_GIVEN.search(word):
+        return Reading(day, chinese_date(day))
+    shown = f"{day.year}年{day.month}月" if _MONTH_GIVEN.search(word) else f"{day.year}年"
+    return Reading(day, shown)  # a month (or year) is enough: read as its first day, which 组建满一年 allows
+
+
+def _read_items(question: Question, word: str) -> Reading:
+    labels = {label: value for value, label in question.choices}
+    found = replies.read_items(word, list(labels))
+    if found is None:  # "书报也配齐了，六样都有": the one clause that reads as a list
+        clauses = [read for clause in re.split(r"[，,。；;]", word) if (read := replies.read_items(clause, list(labels)))]
+        found = clauses[0] if len(clauses) == 1 else None
+    if found is None:
+        raise Unclear(f"“{_said(word)}”中有不是选项的内容，请从以下选择：{_options(question)}。{question.hint}")
+    named, _ = found
+    value = [labels[label] for label in named]
+    missing = [label for label in labels if label not in named]
+    shown = ("已具备：" + "、".join(named) if named else "一项也没有") + ("；缺少：" + "、".join(missing) if named and missing else "")
+    return Reading(value, shown)
+
+
+def _read_choice(question: Question, word: str) -> Reading:
+    value = _choice(question, replies.choice_word(word) or word)  # 教工 → 教师党支部; 镇党委给的优秀 → 优秀
+    return Reading(value, question.show(value))
 
 
 def _choice(question: Question, word: str) -> str:
@@ -267,25 +415,22 @@ def _choice(question: Question, word: str) -> str:
     partial = [value for value, label in question.choices if word in label or label in word]
     if len(partial) == 1:  # 教师 → 教师党支部, 优秀等次 → 优秀
         return partial[0]
-    options = "、".join(f"{number}. {label}" for number, (_, label) in enumerate(question.choices, start=1))
-    raise BadInput(f"“{word}”不是可选项，请从以下选择：{options}")
+    raise Unclear(f"“{_said(word)}”不是可选项，请从以下选择：{_options(question)}",
+                  tuple(Reading(value, label) for value, label in question.choices))
 
 
-def _number(question: Question, word: str) -> float | int:
-    try:
-        return parse_number(word)
-    except ValueError:
-        raise BadInput(f"“{word}”不是有效的数字。{question.hint}不清楚请答“不确定”。") from None
+def _options(question: Question) -> str:
+    return "、".join(f"{number}. {label}" for number, (_, label) in enumerate(question.choices, start=1))
 
 
-_PARSERS = {
-    "bool": _parse_bool,
-    "int": _parse_int,
-    "number": _number,
-    "ratio": _parse_ratio,
-    "date": _parse_date,
-    "enum": _choice,
-    "multi": _parse_multi,
+_READERS = {
+    "bool": _read_bool,
+    "int": _read_count,
+    "number": _read_number,
+    "ratio": _read_ratio,
+    "date": _read_date,
+    "enum": _read_choice,
+    "multi": _read_items,
 }
 
 
@@ -317,10 +462,23 @@ def profile_from_answers(domain: str, year: int, answers: dict[str, object]) -> 
     """
     known = {
         key: value.isoformat() if isinstance(value, date) else value
-        for key, value in answers.items()
+        for key, value in _whole_facts(domain, answers).items()
         if value is not None
     }
     return {"domain": domain, "year": year, **nest(known)}
+
+
+def _whole_facts(domain: str, answers: dict[str, object]) -> dict[str, object]:
+    """Split questions joined into their fact: met when every part is met, not met when one is not."""
+    whole = {key: value for key, value in answers.items() if PART not in key}
+    facts = load_rulebook().domain(domain).facts
+    for key, spec in facts.items():
+        parts = [answers.get(f"{key}{PART}{number}") for number in range(1, len(spec.parts) + 1)]
+        if False in parts:
+            whole[key] = False
+        elif parts and all(part is True for part in parts):
+            whole[key] = True
+    return whole
 
 
 def verdict_settled(domain: str, year: int, answers: dict[str, object]) -> bool:

@@ -63,6 +63,7 @@ class FactSpec(NamedTuple):
     yes_text: str = ""  # the recorded meaning in words (“没有此类问题”)
     no_text: str = ""
     hint: str = ""  # how to answer, when the kind's default hint does not fit (a rank: “第2名”)
+    parts: tuple[dict, ...] = ()  # a yes/no fact asked as several one-fact questions (prompt, yes/no words each)
 
 
 class Condition(NamedTuple):
@@ -220,7 +221,8 @@ class Rulebook:
             key: FactSpec(label=item.get("label", ""), unit=item.get("unit", ""), prompt=item.get("prompt"),
                           ask_domains=tuple(item["ask_domains"]) if "ask_domains" in item else None,
                           yes_value=item.get("yes_value", True), yes_text=item.get("yes_text", ""),
-                          no_text=item.get("no_text", ""), hint=item.get("hint", ""))
+                          no_text=item.get("no_text", ""), hint=item.get("hint", ""),
+                          parts=tuple(item.get("parts") or ()))
             for source in (self._common, spec, self._outcomes)
             for key, item in (source.get("facts") or {}).items()
         }

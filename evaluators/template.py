@@ -48,8 +48,9 @@ def profile_template(domain: str, year: int | None = None) -> str:
 
 
 def _comment(spec, ask, key: str) -> str:
-    if ask.kind == "bool":
-        return f"{spec.label}？{_KIND_NOTES['bool']}"
+    if ask.kind == "bool":  # say what 是 records, in the chat's words: 是 never means "no problem" by surprise
+        true_text, false_text = (spec.yes_text, spec.no_text) if spec.yes_value else (spec.no_text, spec.yes_text)
+        return f"{spec.label}？填 是（{true_text}）或 否（{false_text}）" if true_text else f"{spec.label}？{_KIND_NOTES['bool']}"
     if ask.kind in ("enum", "multi"):
         choices = "、".join(label for _, label in ask.choices)
         how = "可选" if ask.kind == "enum" else "已具备的各项，用顿号隔开，可选"

@@ -101,7 +101,7 @@ def _read_pdf(path: Path, limits: Limits) -> str:
     except BadInput:
         raise
     except Exception as error:  # pypdf raises many kinds of errors on damaged files; all mean the same
-        raise BadInput(f"PDF 文件已损坏或无法解析：{path.name} (corrupt PDF: {type(error).__name__})") from error
+        raise BadInput(f"PDF 文件已损坏或无法解析：《{path.name}》。请用 WPS 或 Word 重新导出为 PDF 后再上传。") from error
 
 
 def _table_lines(table) -> list[str]:
@@ -126,7 +126,7 @@ def _read_docx(path: Path, limits: Limits) -> str:
     except BadInput:
         raise
     except Exception as error:  # python-docx raises zip, XML and key errors on damaged files
-        raise BadInput(f"Word 文件已损坏或无法解析：{path.name} (corrupt DOCX: {type(error).__name__})") from error
+        raise BadInput(f"Word 文件已损坏或无法解析：《{path.name}》。请用 WPS 或 Word 打开后另存为 .docx 再上传。") from error
     text = "\n".join(lines)
     limits.check_text(len(text.encode("utf-8")), path.name)
     return text

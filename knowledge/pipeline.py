@@ -64,8 +64,11 @@ def answer_part(search, analysis: Analysis, k: int, answerers: tuple[Answerer, .
     """One question (one part of a message): a pre-retrieval answer, else its retrieved passages judged."""
     for answerer in answerers:
         given = answerer(analysis)
-        if given is not None:
-            return PartAnswer(analysis.text, given.status, [], given=given, line=given.line, asked=analysis.asks)
+        if given is not None:  # what retrieval finds is still listed (the console's sources, the quality report)
+            first = given.answer.split("\n")[0]
+            return PartAnswer(analysis.text, given.status, [], given=given, asked=analysis.asks,
+                              line=given.line or (first if first.startswith("答：") else ""),
+                              documents=retrieve(search, analysis, k))
     documents = retrieve(search, analysis, k)
     asked = analysis.asks if analysis.focus else ""
     if not documents or not is_covered(documents, analysis.terms):

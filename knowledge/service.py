@@ -44,7 +44,7 @@ class QAService:
         self._search = None
         # Consulted in order before retrieval, per part of a message (`knowledge.pipeline.Answerer`):
         # each takes the analysed question and returns an Answer, or None to leave it to retrieval.
-        self.answerers: list[Answerer] = []
+        self.answerers: list[Answerer] = [self._pre_answer]
 
     @cached_property
     def embeddings(self):
@@ -150,6 +150,20 @@ class QAService:
         if answer.found and self.composer is not None:
             return self.composer.compose(answer.resolved or question, answer)
         return answer
+
+    # ---- answers before retrieval (knowledge.preanswer) ---------------------------------------
+    def _pre_answer(self, analysis) -> Answer | None:
+        """Curated answers, then the rulebook's yes/no (`knowledge.preanswer`), for one analysed part: the
+        question as understood (a follow-up rewritten from its topic, a part of a message alone)."""
+        from knowledge.embeddings import embedding_id
+        from knowledge.preanswer import PreAnswerContext, pre_answer
+
+        search = self._ensure()
+        dense = search._query_vector is not None  # the retriever's cached query embedding: embedded once per question
+        context = PreAnswerContext(home=self.settings.zhibu_home, generation=search.generation, this_year=date.today().year,
+                                   domain=analysis.domain, query_vector=search._query_vector,
+                                   embedding_id=embedding_id(self.embeddings) if dense else "none")
+        return pre_answer(analysis.text.strip(), context)
 
     def passage(self, chunk_id: str) -> Citation | None:
         passage = self._ensure().generation.by_id.get(chunk_id)

@@ -41,6 +41,11 @@ def _pending():
     return and_(Question.handled_at.is_(None), or_(Question.status != ANSWERED, Question.rating == DOWN))
 
 
+def _handled():
+    """Questions staff have marked handled (of those that were pending)."""
+    return and_(Question.handled_at.is_not(None), or_(Question.status != ANSWERED, Question.rating == DOWN))
+
+
 @dataclass(frozen=True)
 class PendingGroup:
     wording: str
@@ -52,6 +57,9 @@ class PendingGroup:
     example: str
     cited: list[str]
     reasons: dict[str, int]  # 👎 reason → how many
+    answer: str = ""  # the answer the latest asker saw
+    handled_by: str | None = None  # for handled groups: who, and when (the latest)
+    handled_at: datetime | None = None
 
 
 class Records:
@@ -122,31 +130,54 @@ class Records:
             session.add(SelfCheckEvent(at=now(), kind=kind))
 
     # ---- the console's view of the log -------------------------------------------------------
-    def pending_groups(self, limit: int = 200) -> list[PendingGroup]:
-        """Pending questions grouped by identical wording, most asked first, in one pass over the covering
-        index (the console merges near wordings)."""
+    def pending_groups(self, limit: int = 200, *, since: datetime | None = None, status: str | None = None,
+                       reason: str | None = None, search: str = "", handled: bool = False) -> list[PendingGroup]:
+        """Pending (or, with `handled`, handled) questions grouped by identical wording, most asked first, in
+        one pass over the covering index (the console merges near wordings). Filters: asked since, status
+        (or DOWN for a 👎), 👎 reason, words in the question."""
         count = func.count(Question.id)
 
         def how_many(condition):
             return func.sum(case((condition, 1), else_=0))
 
+        shown = [_handled() if handled else _pending()]
+        if since is not None:
+            shown.append(Question.asked_at >= since)
+        if status == "down":
+            shown.append(Question.rating == DOWN)
+        elif status:
+            shown.append(Question.status == status)
+        if reason:
+            shown.append(and_(Question.rating == DOWN, Question.reason == reason))
+        if search.strip():
+            shown.append(Question.question.contains(search.strip(), autoescape=True))
         rows = (select(Question.wording, count, how_many(Question.status == NOT_COVERED),
                        how_many(Question.status == PARTIAL), how_many(Question.rating == DOWN),
-                       func.max(Question.asked_at), func.max(Question.id),
+                       func.max(Question.asked_at), func.max(Question.id), func.max(Question.handled_at),
                        *(how_many(and_(Question.rating == DOWN, Question.reason == reason)) for reason in REASONS))
-                .where(_pending()).group_by(Question.wording).order_by(count.desc(), func.max(Question.id).desc())
+                .where(*shown).group_by(Question.wording)
+                .order_by(*((func.max(Question.handled_at).desc(),) if handled else (count.desc(),)),
+                          func.max(Question.id).desc())
                 .limit(limit))
         with self._session() as session:
             groups = session.execute(rows).all()
             latest = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_([g[6] for g in groups])))}
         return [PendingGroup(wording, total, not_covered, partial, down, last, latest[last_id].question,
-                             list(latest[last_id].cited), {r: n for r, n in zip(REASONS, reasons) if n})
-                for wording, total, not_covered, partial, down, last, last_id, *reasons in groups]
+                             list(latest[last_id].cited), {r: n for r, n in zip(REASONS, reasons) if n},
+                             latest[last_id].answer, latest[last_id].handled_by, handled_at)
+                for wording, total, not_covered, partial, down, last, last_id, handled_at, *reasons in groups]
 
     def mark_handled(self, wordings: list[str], by: str) -> int:
         with self._session.begin() as session:
             done = update(Question).where(_pending(), Question.wording.in_(wordings)).values(handled_at=now(), handled_by=by)
             return session.execute(done).rowcount
+
+    def unmark_handled(self, wordings: list[str]) -> int:
+        """Undo `mark_handled`: the group's questions are pending again."""
+        with self._session.begin() as session:
+            undone = (update(Question).where(_handled(), Question.wording.in_(wordings))
+                      .values(handled_at=None, handled_by=None))
+            return session.execute(undone).rowcount
 
     def stats(self, days: int = 30) -> dict[str, Any]:
         since = now() - timedelta(days=days)

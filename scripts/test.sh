@@ -15,6 +15,10 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
   apt-get update -qq && apt-get install -y -qq chromium postgresql strace >/dev/null
 fi
 bash scripts/setup.sh
+# axe-core (npm) for the console's accessibility checks in the browser tests; they skip without it.
+if [ ! -f tests/console/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then
+  npm install --no-save --no-package-lock --prefix tests/console axe-core@4 >/dev/null || echo "axe-core not installed: accessibility checks skipped"
+fi
 export ZHIBU_HOME="${ZHIBU_HOME:-$(mktemp -d)}"
 .venv/bin/zhibu rules check
 DEV_SET=../shared/eval/qa_dev.jsonl

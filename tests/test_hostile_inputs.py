@@ -217,7 +217,8 @@ def test_report_cells_from_users_are_text_not_formulas(tmp_path):
     assert {row[1].data_type for row in details} == {"s"}
     every_cell = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in every_cell if cell.data_type == "f"]
-    problem = workbook["有误的行"]["B2"]
+    branch, problem = workbook["有误的行"]["B2"], workbook["有误的行"]["C2"]  # the bad row's branch, then its problem
+    assert (branch.data_type, branch.value) == ("s", "=坏行")
     assert problem.data_type == "s" and "=1+2" in problem.value
 
 

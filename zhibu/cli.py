@@ -148,6 +148,30 @@ def console_add_user(
     add_user(name, role)
 
 
+answers_app = typer.Typer(no_args_is_help=True, options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
+                          help="标准答案（问答对）：导出、导入。")
+app.add_typer(answers_app, name="answers")
+
+
+@answers_app.command("export", options_metavar="[选项]")
+def answers_export(file: Path = typer.Argument(..., help="写入的 YAML 文件。")) -> None:
+    """把全部标准答案导出为 YAML。"""
+    from knowledge.curated import run_export
+
+    run_export(file)
+
+
+@answers_app.command("import", options_metavar="[选项]")
+def answers_import(
+    file: Optional[Path] = typer.Argument(None, help="要导入的 YAML 文件（格式同导出）。"),
+    starter: bool = typer.Option(False, "--starter", help="导入随程序提供的初始标准答案。"),
+) -> None:
+    """导入标准答案：逐条核对依据条款与知识库原文一致，有误则一条也不导入；问题相同的更新。"""
+    from knowledge.curated import run_import
+
+    run_import(file, starter=starter)
+
+
 # Usage errors from typer's click, in Chinese (the flag names stay as typed).
 def _suggest(name: str | None) -> str:
     return f"（您是想输入 {name} 吗？）" if name else ""

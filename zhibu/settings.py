@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     # A bot upload runs in a child process stopped after this long or when it needs more memory.
     zhibu_upload_timeout_s: float = 1800.0
     zhibu_upload_memory_mb: int = 3072
+    # Times are stored in UTC and shown to staff in this zone (an IANA name).
+    zhibu_timezone: str = "Asia/Shanghai"
 
     @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
     @classmethod
@@ -72,6 +75,19 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"应为逗号分隔的 Telegram 数字用户 id，不能是 {quoted('、'.join(bad))}")
         return value
+
+    @field_validator("zhibu_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"不是已知的时区名称（如 Asia/Shanghai）：{quoted(value)}") from None
+        return value
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.zhibu_timezone)
 
     @property
     def admin_ids(self) -> frozenset[int]:

@@ -102,7 +102,11 @@ class Person:
 
     async def press_only(self, message: dict, label: str) -> None:
         """Press a button that answers with an edit or a toast, not a new message."""
+        answered = len(self.fake.calls_of("answerCallbackQuery"))
         await self.fake.press(self.user_id, message, button_data(message, label))
+        # Every press is answered (toast or not): wait for that call, since on a busy machine the bot may
+        # take longer than settle()'s quiet period to start handling the update.
+        await self.fake.wait_for(lambda: len(self.fake.calls_of("answerCallbackQuery")) > answered)
         await self.fake.settle()
 
     async def step_after(self, mark: int) -> dict:
@@ -139,5 +143,6 @@ class Person:
         """Answer every question asked from `answers` (missing keys: 不确定 / 跳过) until a step
         that is not a question (the settled choice or the review) comes."""
         while (question := question_of(step, questions)) is not None:
-            step = await self.answer(step, question, answers.get(question.key))
+            # a part of a split fact ("…#2") holds when the fact does
+            step = await self.answer(step, question, answers.get(question.key, answers.get(question.fact)))
         return step

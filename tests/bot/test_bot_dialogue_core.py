@@ -28,7 +28,7 @@ async def test_exit_words_ask_before_discarding_and_a_no_keeps_everything(user):
         assert "确定取消当前的自检" in user.text and "已答1题" in user.text
         assert_plain_chinese(user)
         await user.say("继续")  # "go on": nothing discarded, the same question again
-        assert "接着自检" in user.text and questions_for("community")[1].prompt in user.text
+        assert "接着自检" in user.text and questions_for("community", user.state["year"])[1].prompt in user.text
         assert user.state["answers"] == {"founded_on": "2015-06-01"}
     await user.say("/check")
     assert "重新开始会放弃已答的回答" in user.text

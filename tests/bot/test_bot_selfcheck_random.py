@@ -48,6 +48,8 @@ def finishing_press(user: CoreUser) -> str:
     question, phase = user.question(), user.state["phase"]
     if user.state.get("confirming"):
         return "不，继续自检"
+    if user.state.get("offer"):  # a figure said back (不对，重新填写) or readings offered (不确定): the last one
+        return [button.label for button in user.buttons() if button.data.startswith("pick|")][-1]
     if question is not None:
         return "不确定" if question.kind == "bool" else "不清楚，跳过"
     return {"review": "确认，查看结果", "settled": "直接看结果", "change": "返回", "domain": "社区",

@@ -60,7 +60,7 @@ def same_text(report: str, expected: str) -> bool:
 
 async def test_full_self_check_that_qualifies_then_export_is_accepted_by_zhibu_check(bot, tmp_path):
     alice = bot.person(2101)
-    questions = questions_for("community")
+    questions = questions_for("community", YEAR)
     step = await alice.start_check("社区", YEAR)
     assert "第 1 题" in step["text"]
     review = await alice.answer_all(step, questions, COMMUNITY_GOOD | {"points_score": None})
@@ -84,7 +84,7 @@ async def test_full_self_check_that_qualifies_then_export_is_accepted_by_zhibu_c
 
 
 async def test_self_check_that_cannot_qualify_offers_to_go_on_or_stop(bot):
-    questions = questions_for("private_enterprise")
+    questions = questions_for("private_enterprise", YEAR)
     # One secretary looks for every shortcoming (a multi-select question included)…
     bob = bot.person(2102)
     step = await bob.start_check("非公有制企业", YEAR)
@@ -113,7 +113,7 @@ async def test_self_check_that_cannot_qualify_offers_to_go_on_or_stop(bot):
 async def test_self_check_with_an_unsure_answer_is_incomplete(bot):
     dave = bot.person(2104)
     step = await dave.start_check("离退休干部职工", YEAR)
-    review = await dave.answer_all(step, questions_for("retired_staff"), RETIRED_GOOD | {"facts.flexible_study": None})
+    review = await dave.answer_all(step, questions_for("retired_staff", YEAR), RETIRED_GOOD | {"facts.flexible_study": None})
     assert "不确定" in review["text"]
     report = await verdict_after(dave, review, "确认，查看结果")
     evaluation = evaluate(await export(dave))
@@ -124,7 +124,7 @@ async def test_self_check_with_an_unsure_answer_is_incomplete(bot):
 async def test_question_in_the_middle_of_a_check_is_answered_then_the_check_resumes(bot):
     erin = bot.person(2105)
     step = await erin.start_check("社区", YEAR)
-    step = await erin.answer(step, questions_for("community")[0], "2015-06-01")
+    step = await erin.answer(step, questions_for("community", YEAR)[0], "2015-06-01")
     pending = button_data(step, "为什么问这个")
     answer = await erin.say("软弱涣散党支部能直接评为最强党支部吗？", expect="出处")
     assert "软弱涣散" in answer["text"]
@@ -134,7 +134,7 @@ async def test_question_in_the_middle_of_a_check_is_answered_then_the_check_resu
 
 
 async def test_why_back_review_change_and_cancel(bot):
-    questions = questions_for("community")
+    questions = questions_for("community", YEAR)
     frank = bot.person(2106)
     step = await frank.start_check("社区", YEAR)
     why = await frank.press(step, "为什么问这个", expect="为什么问这个")
@@ -172,7 +172,7 @@ async def test_why_back_review_change_and_cancel(bot):
 
 
 async def test_garbage_in_every_state_gets_a_reason_and_the_same_step_again(bot):
-    questions = questions_for("community")
+    questions = questions_for("community", YEAR)
     gina = bot.person(2107)
     picker = await gina.say("/check", expect="请选择党支部所处领域")
     assert "没有找到这个领域" in (await gina.say("火星", expect="请选择党支部所处领域"))["text"]
@@ -214,7 +214,7 @@ async def test_garbage_in_every_state_gets_a_reason_and_the_same_step_again(bot)
 
 
 async def test_a_check_survives_a_restart_of_the_bot(settings, fake):
-    questions = questions_for("retired_staff")
+    questions = questions_for("retired_staff", YEAR)
     first = await RunningBot.start(settings, fake)
     harry = first.person(2108)
     step = await harry.start_check("离退休干部职工", YEAR)

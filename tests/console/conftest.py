@@ -116,7 +116,17 @@ class ServedConsole:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the console did not start")
             time.sleep(0.05)
+        self.wait_until_ready(deadline)
         return self
+
+    def wait_until_ready(self, deadline: float) -> None:
+        """The knowledge base is opened in the background at start: tests begin once the console says ready."""
+        import httpx
+
+        while not httpx.get(f"{self.url}/status").json()["ready"]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the console's knowledge base did not open")
+            time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True

@@ -56,8 +56,9 @@ def ask_in_console(page, question: str) -> str:
 
 
 def document_ids(page) -> list[str]:
+    """The ids behind the 删除 buttons (staff see titles only; an admin page carries the ids in its forms)."""
     page.goto("/documents")
-    return page.locator("#documents tbody tr td:first-child code").all_inner_texts()
+    return [field.get_attribute("value") for field in page.locator("form[action='/documents/remove'] input[name=doc_id]").all()]
 
 
 def test_login_sets_a_safe_cookie_and_logout_ends_the_session(page):
@@ -191,7 +192,7 @@ def test_batch_upload_shows_the_summary_and_downloads_the_report(page, tmp_path)
     assert page.locator("#branches tbody tr").count() == 3
     assert page.locator("img.chart").evaluate("image => image.naturalWidth") > 100
     with page.expect_download() as download:
-        page.click("text=下载 XLSX 报告")
+        page.click("text=下载评估报告")
     saved = tmp_path / "report.xlsx"
     download.value.save_as(saved)
     workbook = load_workbook(saved)
@@ -209,7 +210,8 @@ def test_a_viewer_sees_no_admin_forms_and_is_refused_an_admin_action(page):
     refused = page.request.post("/targets", form={"csrf_token": token, "parameter": "targets.share", "year": "2026",
                                                   "value": "60%", "doc_id": "plan-2020-04", "section": "一", "quote": "x"})
     assert refused.status == 403
-    assert "plan-2020-04" in document_ids(page)
+    page.goto("/documents")
+    assert page.locator("#documents tbody tr").count() == 3  # nothing was removed
 
 
 def test_a_form_without_its_csrf_token_is_refused(page):
@@ -243,7 +245,7 @@ def test_pending_questions_are_grouped_and_can_be_marked_handled(page, settings)
     assert "知识库中没有相近的条文" in first.inner_text()
     assert "答非所问 1" in groups.nth(1).inner_text()
     first.locator("button", has_text="标记为已处理").click()
-    page.wait_for_url("**/questions")
+    page.wait_for_url("**/questions#g1")  # back at the same place in the list
     assert "已将 3 条问题标记为已处理" in page.inner_text(".flash")
     assert page.locator("article.group").count() == 1
 

@@ -7,10 +7,11 @@ import os
 import re
 import subprocess
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from bot.dialogue import Dialogue
@@ -128,11 +129,11 @@ def test_an_upload_can_replace_a_document_chosen_by_staff(client, tmp_path):
     added = client.post("/documents/upload", data={"csrf_token": csrf, "title": "关于数字党建的通知"},
                         files={"file": ("数字党建.txt", first, "text/plain")})
     assert "新增 1 篇" in added.text
-    doc_id = next(code for code in re.findall(r"<td><code>([^<]+)</code></td>", added.text) if code not in SHIPPED)
+    doc_id = next(code for code in re.findall(r'name="doc_id" value="([^"]+)"', added.text) if code not in SHIPPED)
     second = "关于数字党建的通知（修订）\n一、总体要求\n党支部每两周至少开展一次线上主题党日活动。\n".encode()
     replaced = client.post("/documents/upload", data={"csrf_token": csrf, "replace": doc_id},
                            files={"file": ("修订稿.txt", second, "text/plain")})
-    assert "替换 1 篇" in replaced.text and "新增 0 篇" in replaced.text
+    assert "知识库已更新：替换 1 篇《关于数字党建的通知（修订）》" in replaced.text and "新增" not in replaced.text
     answer = client.get("/documents", params={"ask": "线上主题党日多久开展一次？"}).text
     assert "每两周" in answer
 
@@ -189,3 +190,43 @@ def test_a_partial_answer_on_the_documents_page_shows_the_sources_it_quotes(clie
     answer = page[page.index('id="answer"'):]
     assert "文件没有直接规定2026年的要求" in answer
     assert '<ol class="sources">' in answer and "《" in answer.split('<ol class="sources">')[1]
+
+
+def test_the_pages_say_the_knowledge_base_is_being_built_until_it_is_ready(client):
+    state = client.get("/status").json()
+    if not state["ready"]:  # the keyword-only copy opens in well under a second: usually ready already
+        assert state["message"].startswith("正在建立知识库")
+        assert "正在建立知识库" in client.get("/login").text
+    deadline = time.monotonic() + 60
+    while not client.get("/status").json()["ready"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.get("/status").json() == {"ready": True, "message": "知识库已就绪，可以试问了。"}
+    assert "正在建立知识库" not in client.get("/login").text
+
+
+def test_times_are_shown_in_the_configured_zone(settings):
+    from console.app import local_time
+
+    moment = datetime(2026, 12, 1, 6, 5, tzinfo=timezone.utc)
+    assert local_time(moment, settings) == "2026-12-01 14:05"  # stored in UTC, shown in Beijing time
+    assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "Asia/Ulaanbaatar"})) == "2026-12-01 14:05"
+    assert local_time(moment, settings.model_copy(update={"zhibu_timezone": "UTC"})) == "2026-12-01 06:05"
+
+
+def test_rolling_back_the_document_a_target_cites_asks_first_then_flags_it(client, settings):
+    csrf = signed_in(client)
+    notice = "关于2026年度集体经济的通知\n一、目标\n2026年度，嘎查村集体经济年经营性收入超过6万元。\n".encode()
+    added = client.post("/documents/upload", data={"csrf_token": csrf}, files={"file": ("通知.txt", notice, "text/plain")})
+    doc_id = next(code for code in re.findall(r'name="doc_id" value="([^"]+)"', added.text) if code not in SHIPPED)
+    saved = client.post("/targets", data={"csrf_token": csrf, "parameter": "gacha_village.collective_income", "year": "2026",
+                                          "value": "6万", "doc_id": doc_id, "section": "一、目标",
+                                          "quote": "2026年度，嘎查村集体经济年经营性收入超过6万元"})
+    assert "已保存" in saved.text
+    asked = client.post("/documents/rollback", data={"csrf_token": csrf})
+    assert "确定回滚到上一版本？" in asked.text and "2026 年度" in asked.text
+    assert doc_id in re.findall(r'name="doc_id" value="([^"]+)"', client.get("/documents").text)  # nothing done yet
+    done = client.post("/documents/rollback", data={"csrf_token": csrf, "confirmed": "yes"})
+    assert "已回滚到上一版本。1 个年度目标没有了依据" in done.text
+    [entry] = yaml.safe_load((settings.zhibu_home / "parameters.yaml").read_text(encoding="utf-8"))
+    assert entry["without_basis"].startswith("依据文件《关于2026年度集体经济的通知》")
+    assert "此数值暂不生效" in client.get("/targets").text

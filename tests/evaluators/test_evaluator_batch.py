@@ -45,8 +45,9 @@ def write_xlsx(path: Path, rows: list[dict]) -> Path:
 
 def check_summary(summary: dict) -> None:
     assert [row["row"] for row in summary["rows"]] == [1, 2, 3, 5]
-    assert summary["errors"] == [{"row": 4, "message": summary["errors"][0]["message"]}]
-    assert "facts.party_funds_yuan (党组织工作经费) 不能为负数" in summary["errors"][0]["message"]
+    [error] = summary["errors"]
+    assert (error["row"], error["sheet_row"], error["fields"]) == (4, 5, ["facts.party_funds_yuan"])
+    assert error["message"] == "党组织工作经费：不能为负数；收到 -100"  # the label staff read, never the key
     assert summary["duplicates"] == [{"row": 5, "same_as_row": 1}]
     assert summary["total"] == 3 and summary["qualifies"] == 2  # row 5 repeats row 1: counted once
     assert summary["share"] == pytest.approx(2 / 3) and summary["target"] == 0.3 and summary["target_met"] is True
@@ -78,7 +79,7 @@ def test_xlsx_batch_and_report(tmp_path):
     # 明细 names what failed (with the branch's own figure) and the fields in Chinese, not the requirement and keys
     assert [cell.value for cell in workbook["明细"][3]][4:7] == [
         "暂不符合评定条件", "年度“十星级”评定获得7颗星，未达到8星以上", "年度“十星级”评定星数"]
-    assert workbook["有误的行"].cell(row=2, column=1).value == 4
+    assert workbook["有误的行"].cell(row=2, column=1).value == 5  # the row number Excel shows (data row 4)
     assert len(workbook["汇总"]._images) == 1
     text = render_summary(summary)
     assert "年度目标：2021年度目标30%以上；已达到" in text and "第4行" in text
@@ -118,7 +119,7 @@ def test_a_year_after_the_texts_uses_the_latest_documented_target_and_says_so(tm
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("missing.csv", None, "找不到文件"),
     ("profiles.txt", "domain\n", "只支持 .csv 和 .xlsx"),
-    ("noheader.csv", "name,year\nx,2021\n", "没有找到 domain 列"),
+    ("noheader.csv", "name,year\nx,2021\n", "没有找到“所处领域”列"),
 ])
 def test_unusable_files(tmp_path, name, content, message):
     path = tmp_path / name

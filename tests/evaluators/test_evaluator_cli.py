@@ -91,7 +91,8 @@ def test_batch_csv_with_bad_row_and_report(tmp_path):
         "total": 2, "qualifies": 0, "share": 0.0, "target": 0.3}
     assert data["target_parameter"]["basis"] == "exact" and data["target_note"] == "2021年度目标30%以上"
     assert [row["verdict"] for row in data["rows"]] == ["incomplete", "does_not_qualify"]
-    assert data["errors"][0]["row"] == 3 and "org_rating" in data["errors"][0]["message"]
+    assert data["errors"][0]["row"] == 3 and data["errors"][0]["fields"] == ["org_rating"]
+    assert data["errors"][0]["message"].startswith("组织评定等次：")
     assert out.is_file() and out.with_suffix(".png").is_file()
 
 

@@ -23,7 +23,7 @@ def by_key(domain: str) -> dict:
 @pytest.mark.parametrize("domain", list(DOMAINS))
 def test_every_profile_key_is_asked_with_its_clause(domain):
     questions = questions_for(domain)
-    asked = {question.key for question in questions}
+    asked = {question.fact for question in questions}  # a split question asks one part of its fact
     expected = set(contract_fields(domain)) - {"domain", "year", "name"}
     if domain != "government_organ":
         expected.discard("social_review_exempt")  # only 机关党支部 may skip the social review
@@ -172,7 +172,8 @@ def test_every_fact_a_rule_reads_is_reachable_in_one_pass(domain, year):
     reached: set[str] = set()
     for values in itertools.product(*(_branch_values(q) for q in depended)):
         chosen = {q.key: value for q, value in zip(depended, values)}
-        reached |= set(_one_pass(questions, lambda question: _sample_answer(question, chosen)))
+        asked = _one_pass(questions, lambda question: _sample_answer(question, chosen))
+        reached |= {key.partition("#")[0] for key in asked}  # a split question reaches its fact
     rules = load_rulebook().domain(domain)
     read = {key for criterion in rules.criteria for key in criterion.reads}
     if domain != "government_organ":
@@ -208,7 +209,7 @@ def test_a_compliant_branch_answering_every_question_qualifies(domain, year):
     answers = {}
     for question in questions_for(domain, year):
         if question.applies(answers):
-            value = values.get(question.key)
+            value = values.get(question.fact)  # each part of a split fact holds when the fact does
             if value is None and question.key == "founded_on":
                 value = date(2015, 6, 1)
             text = "不确定" if value is None else _typed(question, value)
@@ -256,7 +257,7 @@ def test_yes_no_questions_ask_plainly_and_say_what_was_recorded(domain):
 @pytest.mark.parametrize("key", ["facts.committee_clean", "facts.no_clan_or_gang_control", "facts.no_inspection_notice"])
 def test_an_honest_no_to_a_question_about_a_problem_records_no_problem(key):
     question = by_key("gacha_village")[key]
-    assert question.prompt.startswith(("“两委”干部中，是否有人", "是否存在", "在中央")) and "是否" in question.prompt
+    assert question.prompt.startswith(("本嘎查村“两委”干部中，是否有人", "本嘎查村是否存在", "在中央")) and "是否" in question.prompt
     for no in ("否", "没有", "没", "无"):
         assert parse_answer(question, no) is True  # the fact (clean, no control, no notice) holds
     assert parse_answer(question, "有") is False and parse_answer(question, "是") is False
@@ -325,3 +326,72 @@ def test_recorded_answers_read_in_chinese():
     assert ranking.show(1) == "第1名"  # an ordinal, not "1名" (a head count)
     failed = evaluate({"domain": "government_organ", "year": 2023, "facts": {"internal_ranking": 5}}).by_status(FAIL)
     assert [result.reason for result in failed] == ["机关内部党支部年度考核排名第5名，未进入前三名。"]
+
+
+# —— Replies as secretaries type them (evaluators/data/replies.yaml) ——
+
+@pytest.mark.parametrize("domain, key, text, value, shown, confirm", [
+    ("gacha_village", "facts.collective_income_yuan", "五万多", 50001, "超过5万元", True),
+    ("gacha_village", "facts.collective_income_yuan", "一万出头", 10001, "超过1万元", True),
+    ("gacha_village", "facts.collective_income_yuan", "将近5万", 49999, "不到5万元（按49,999元记）", True),
+    ("gacha_village", "facts.collective_income_yuan", "差不多八万", 80000, "约8万元，按8万元记", True),
+    ("gacha_village", "facts.collective_income_yuan", "说错了，改成五万整，刚好五万", 50000, "5万元", False),
+    ("state_enterprise", "facts.last_year_payroll_yuan", "四百多万", 4000001, "超过400万元", True),
+    ("government_organ", "facts.volunteer_activities", "三四次", 3, "3次到4次，按3次记", True),
+    ("government_organ", "facts.internal_ranking", "记错了，是第四名", 4, "第4名", False),
+    ("school", "facts.party_master_teacher_ratio", "三成多", 0.31, "超过30%", True),
+    ("university", "facts.school_average_rate", "全校28%左右", 0.28, "约28%，按28%记", True),
+    ("gacha_village", "founded_on", "08年3月", date(2008, 3, 1), "2008年3月", False),
+    ("gacha_village", "founded_on", "1998年七一建的", date(1998, 7, 1), "1998年7月1日", False),
+    ("gacha_village", "founded_on", "12年", date(2012, 1, 1), "2012年", False),
+    ("gacha_village", "points_score", "没搞积分", None, "不适用（本地区未实行党支部量化积分管理）", False),
+    ("gacha_village", "org_rating", "上级还没评，不清楚", None, "不确定", False),
+    ("gacha_village", "org_rating", "镇党委给的优秀", "excellent", "优秀", False),
+    ("university", "facts.branch_kind", "研究生支部，学生的", "student", "学生党支部", False),
+    ("floating_members", "facts.lost_contact_members", "一个都没失联", 0, "0名", False),
+    ("private_enterprise", "facts.six_haves", "除了书报都有", ["场所", "设施", "标志", "党旗", "制度"],
+     "已具备：场所、设施、标志、党旗、制度；缺少：书报", False),
+    ("social_organization", "facts.eight_haves", "就缺电教设备和计算机",
+     ["党旗", "党员名册", "规章制度", "桌椅", "图书资料", "档案柜"],
+     "已具备：党旗、党员名册、规章制度、桌椅、图书资料、档案柜；缺少：电教设备、计算机", False),
+])
+def test_read_answer_says_what_it_understood(domain, key, text, value, shown, confirm):
+    from evaluators.questions import read_answer
+
+    reading = read_answer(by_key(domain)[key], text)
+    assert (reading.value, reading.shown, reading.confirm) == (pytest.approx(value) if isinstance(value, float) else value,
+                                                             shown, confirm)
+
+
+def test_a_count_said_as_30多_is_not_taken_as_30_and_所有人_follows_its_whole():
+    from evaluators.questions import Unclear, read_answer
+
+    reviewing = by_key("gacha_village")["members_reviewing"]
+    with pytest.raises(Unclear, match="请给出确切人数（至少30人）") as raised:
+        read_answer(reviewing, "30多")
+    assert [option.value for option in raised.value.options] == [31, None]
+    excellent = by_key("gacha_village")["members_rating_excellent"]
+    assert read_answer(excellent, "都是优秀", {"members_reviewing": 12}).value == 12
+
+
+@pytest.mark.parametrize("key, text, offered", [
+    ("facts.themed_activities_culture", "基本上是", [True, False, None]),
+    # to "是否发生过事故或群体性事件？": 不错 says all is well, 出过 says it happened
+    ("facts.good_performance_no_accidents#2", "效益不错，出过一次事故", [False, True, None]),
+])
+def test_a_reply_that_could_mean_either_is_asked_about(key, text, offered):
+    from evaluators.questions import Unclear, read_answer
+
+    with pytest.raises(Unclear) as raised:
+        read_answer(by_key("private_enterprise")[key], text)
+    assert raised.value.ask_now and [option.value for option in raised.value.options] == offered
+
+
+def test_split_questions_join_into_their_fact():
+    parts = [q for q in questions_for("government_organ", 2023) if q.fact == "facts.mechanism_and_secretary"]
+    assert [q.key for q in parts] == ["facts.mechanism_and_secretary#1", "facts.mechanism_and_secretary#2"]
+    both = {"facts.mechanism_and_secretary#1": True, "facts.mechanism_and_secretary#2": True}
+    one = {"facts.mechanism_and_secretary#1": True, "facts.mechanism_and_secretary#2": False}
+    half = {"facts.mechanism_and_secretary#1": True}
+    facts = [profile_from_answers("government_organ", 2023, answers).get("facts", {}) for answers in (both, one, half)]
+    assert [f.get("mechanism_and_secretary") for f in facts] == [True, False, None]
