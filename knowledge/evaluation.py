@@ -86,7 +86,7 @@ def evaluate_questions(service, cases: list[dict], k: int = 5) -> dict:
 
 def polarity(text: str) -> str:
     """"要看", "不" or "是" for a yes/no answer ("答：不能，…", "算，…")."""
-    text = fold_for_match(text).removeprefix("答:")
+    text = re.sub(r"^(?:一般|原则上|通常)", "", fold_for_match(text).removeprefix("答:"))  # "一般不能" is 不
     return "要看" if _CONDITIONAL.match(text) else "不" if _NEGATIVE.match(text) else "是"
 
 

@@ -247,4 +247,4 @@ def test_an_answer_line_is_judged_by_the_key_content_of_the_expected_answer(line
 
 
 def test_polarity_reads_the_first_words():
-    assert [polarity(t) for t in ("答：不算，…", "会，…", "要看，…", "可以")] == ["不", "是", "要看", "是"]
+    assert [polarity(t) for t in ("答：不算，…", "会，…", "要看，…", "可以", "答：一般不能，…")] == ["不", "是", "要看", "是", "不"]
