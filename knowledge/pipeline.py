@@ -11,7 +11,7 @@ from typing import Protocol
 from langchain_core.documents import Document
 
 from knowledge.analysis import Analysis, Reading, read
-from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL, Answer, PartAnswer, Quote
+from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL, Answer, Citation, PartAnswer, Quote
 from knowledge.answer_line import answer_line
 from knowledge.compose import compose, refusal
 from knowledge.judge import is_covered, judge
@@ -51,8 +51,19 @@ def answer_question(search, question: str, k: int = 5, *, context: dict | None =
         combined = answer_part(search, reading.continuation, k, answerers)
         if _RANK[combined.status] + (1 if reading.leans else 0) > _RANK[answered[0].status]:
             answered, resolved, keeps_topic = [combined], combined.question, True
+    if len(answered) == 1 and answered[0].given is not None and not reading.corrections:
+        return _given(answered[0], resolved)  # as its source composed it (经审核, the rulebook's clause)
     answer = compose(question, answered, resolved, channel, _note(reading))
     answer.context = _context(search, answered, reading.topic if keeps_topic else None)
+    return answer
+
+
+def _given(part: PartAnswer, resolved: str) -> Answer:
+    """A pre-retrieval answer of the whole message, with what retrieval found still listed."""
+    answer = part.given
+    answer.line = answer.line or part.line
+    answer.resolved = resolved
+    answer.retrieved = answer.retrieved or [Citation.from_document(doc) for doc in part.documents]
     return answer
 
 
