@@ -616,7 +616,8 @@ class Dialogue:
         last = data.get(LAST_EXCHANGE)
         fresh = last and self._clock() - last.get("at", 0) <= FOLLOW_UP_SECONDS
         async with turn.busy():
-            answer = await self._library.ask(text, context=last["context"] if fresh else None, domain=turn.state.domain)
+            answer = await self._library.ask(text, context=last["context"] if fresh else None, domain=turn.state.domain,
+                                             channel=turn.origin.channel if turn.origin else None)
         if answer.context:
             data[LAST_EXCHANGE] = {"context": answer.context, "at": self._clock()}
         lines = [answer.answer]

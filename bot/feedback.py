@@ -87,7 +87,7 @@ class Feedback:
 
     async def on_answer(self, origin: Origin | None, question: str, answer: "Answer", replies: list[Reply]) -> list[Reply]:
         """Log the answer and put 👍/👎 under its last message; unchanged when there is nothing to rate."""
-        from knowledge.answer import problem_with_question
+        from knowledge.messages import problem_with_question
 
         if self._settings is None or origin is None or problem_with_question(question.strip()):
             return replies

@@ -36,8 +36,9 @@ class Library:
 
         await asyncio.to_thread(warm_up, self._settings)
 
-    async def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None) -> "Answer":
-        return await asyncio.to_thread(lambda: self._service().ask(question, k=k, context=context, domain=domain))
+    async def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None,
+                  channel: str | None = None) -> "Answer":
+        return await asyncio.to_thread(lambda: self._service().ask(question, k=k, context=context, domain=domain, channel=channel))
 
     async def passage(self, chunk_id: str) -> "Citation | None":
         return await asyncio.to_thread(lambda: self._service().passage(chunk_id))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.question import domain_mentions, years_asked
+from knowledge.question import answer_type, domain_mentions, years_asked
 
 _NUMERALS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
 _ORDINAL = re.compile(r"第\s*([一二三四五六七八九十\d]{1,2})\s*(?:条|项|种|个|点|步|类|款|颗|方面|部分|阶段|句|段)")
@@ -77,7 +77,10 @@ def resolve(question: str, context: dict | None) -> Resolution:
     if _POINTER.search(question) or named:
         return Resolution(joined(previous, question), None, True, chunks, True, question)
     if is_ellipsis(question):
-        return Resolution(rewrite(question, previous), None, True, chunks)
+        rewritten = rewrite(question, previous)
+        if rewritten == joined(previous, question):  # nothing swapped: the turn asks its own thing of the topic
+            return Resolution(rewritten, None, True, chunks, True, question)
+        return Resolution(rewritten, None, True, chunks)
     return Resolution(question)
 
 
@@ -86,7 +89,7 @@ def _is_about_reference(question: str) -> bool:
     "评最强的程序第一步干啥" ask something of their own."""
     rest = _ORDINAL.sub("", _LAST.sub("", _NAMED_POINTER.sub("", _POINTER.sub("", question))))
     rest = _CLOSING.sub("", _OPENING.sub("", _FILLER.sub("", rest)))
-    return len(_CONTENT.findall(rest)) <= 2
+    return len(_CONTENT.findall(rest)) <= 2 and answer_type(rest) is None  # "这个钱谁出" asks a body
 
 
 def _ref_naming(word: str, refs: list[list]) -> list | None:

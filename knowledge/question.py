@@ -18,6 +18,7 @@ _TARGET = re.compile(r"比例|目标|指标|达到|要到|多少个|百分")
 _EACH = re.compile(r"^(?P<a>[^，,？?和与跟的]{1,10})的?(?:和|与|跟|以及|还有|、)(?P<b>[^，,？?的]{1,10}?)(?P<rest>(?:的[^，,？?]*?)?(?:分别|各自|各)[^，,？?]*[？?]?)$")
 _ENGLISH_SHARE = 0.8
 _ASKS = re.compile(r"[？?]|吗|呢|哪|啥|什么|多少|几|咋|怎|谁|是否|能不能|要不要|有没有|是不是|可不可以|行不行|如何")
+_WH = re.compile(r"哪|啥|什么|多少|几|咋|怎|谁|如何|是否|能不能|要不要|有没有|是不是|可不可以")
 MIN_PART_CHARS = 4
 
 
@@ -46,6 +47,62 @@ def type_label(kind: str) -> str:
     return next(label for name, label, _, _ in _answer_types() if name == kind)
 
 
+def without_slot(kind: str | None, question: str) -> str:
+    """The question without the words that name the answer's category ("哪个盟市"), for kinds marked slot."""
+    spec = vocabulary()["answer_types"].get(kind or "", {})
+    if not spec.get("slot"):
+        return question
+    for pattern in spec["asked"]:
+        question = re.sub(pattern, "", question)
+    return question
+
+
+_NAMED_COUNT = (re.compile(r"哪([一二三四五六七八九十两])"),
+                re.compile(r"([一二三四五六七八九十两])(?:个|项|种|条|颗|类|大|件)[\u4e00-\u9fff]{0,6}?(?:都|分别|具体)?(?:是|有|包括|指)(?:的是)?(?:哪|啥|什么)"))
+_NUMERALS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+
+
+def items_named(question: str) -> int | None:
+    """How many items a list question names ("五强是哪五强" 5, "五个基本要素指的是啥" 5), if it does."""
+    for pattern in _NAMED_COUNT:
+        match = pattern.search(question)
+        if match:
+            return _NUMERALS[match.group(1)]
+    return None
+
+
+_COUNTER = re.compile(r"^(?:几|多少|多大)(?:个|名|位|项|条|颗|种|类|次)?$")
+_MEASURE = re.compile(r"^(?:个|名|位|项|条|颗|种|类|次)$")
+_DEFINITION = re.compile(r"(?:是个?啥|是什么|指啥|指的是啥|指什么|啥意思|什么意思|是干啥的)[？?。！!]*$")
+
+
+def counted_thing(question: str) -> str | None:
+    """What a count asks the number of ("几个委员" → 委员, "多少群众参加" → 群众), when it is a word."""
+    from jieba import posseg
+
+    from knowledge.text import _jieba
+
+    _jieba()
+    words = posseg.lcut(question)
+    for n, pair in enumerate(words):
+        if _COUNTER.match(pair.word):
+            rest = [p for p in words[n + 1:n + 3] if not _MEASURE.match(p.word)]
+            noun = rest and len(rest[0].word) > 1 and rest[0].flag.startswith("n")
+            return rest[0].word if noun else None  # "哪几颗必须有": 必须 is not what is counted
+    return None
+
+
+def asks_definition(question: str) -> bool:
+    """"三好一满意具体指啥": what a term means."""
+    return bool(_DEFINITION.search(question.strip()))
+
+
+def type_exact(kind: str | None) -> re.Pattern | None:
+    """The pattern of the answer itself, for kinds said alone ("内组通字〔2020〕2号")."""
+    spec = vocabulary()["answer_types"].get(kind or "", {})
+    return re.compile(spec["exact"]) if "exact" in spec else None
+
+
 def type_present(kind: str | None, text: str) -> bool:
     """Whether `text` holds an answer of that kind (always true when no kind is asked)."""
     if kind is None:
@@ -62,7 +119,7 @@ def qualifier_patterns() -> tuple[re.Pattern, ...]:
 def years_asked(question: str, this_year: int) -> list[int]:
     """Years named; "今年/明年" count only when a yearly target is asked ("今年比例要到多少")."""
     years = [int(y) if len(y) == 4 else 2000 + int(y) for y in _YEAR.findall(question)]
-    if _TARGET.search(question):
+    if _TARGET.search(question) and not years:  # "今年也就是2020年底": the year named wins
         years += [this_year + offset for word, offset in _RELATIVE_YEARS.items() if word in question]
     return list(dict.fromkeys(years))
 
@@ -120,11 +177,13 @@ def is_english(question: str) -> bool:
 
 def split_pieces(question: str) -> list[str]:
     """The separate questions in one message (ended by ？；。 or, on a phone, by a space between two
-    questions); a piece with no words of its own stays with the one before."""
-    pieces = [p.strip() for chunk in _PART_END.split(question) for p in _split_at_spaces(chunk) if p.strip()]
+    questions, or by a comma between two questions each with its question word); a piece too short to ask
+    a kind of answer of its own stays with the one before ("文号？" does not)."""
+    pieces = [p.strip() for chunk in _PART_END.split(question) for spaced in _split_at_spaces(chunk)
+              for p in _split_at_commas(spaced) if p.strip()]
     parts: list[str] = []
     for piece in pieces:
-        if parts and len(_CONTENT.findall(piece)) < MIN_PART_CHARS:
+        if parts and len(_CONTENT.findall(piece)) < MIN_PART_CHARS and answer_type(piece) is None:
             parts[-1] += piece
         else:
             parts.append(piece)
@@ -139,6 +198,15 @@ def _split_at_spaces(text: str) -> list[str]:
     return [text]
 
 
+def _split_at_commas(text: str) -> list[str]:
+    """"评上最强村里有啥奖励，谁来发": two questions when each side asks with a question word of its own
+    ("这种能评吗" after a description stays one question)."""
+    sides = [side for side in re.split(r"[，,]", text) if side.strip()]
+    if len(sides) > 1 and all(_WH.search(side) for side in sides):
+        return [side.strip() for side in sides]
+    return [text]
+
+
 def split_each(part: str) -> list[str]:
     """"A的和B的C分别是啥" → ["A的C是啥", "B的C是啥"]."""
     match = _EACH.match(part)
@@ -146,3 +214,20 @@ def split_each(part: str) -> list[str]:
         return [part]
     rest = re.sub(r"分别|各自|各", "", match["rest"]).lstrip("的")
     return [f"{entity}的{rest}" for entity in (match["a"], match["b"])]
+
+
+def is_identity(question: str) -> bool:
+    """"你是谁", "你能干啥": a question about the assistant itself."""
+    text = re.sub(r"[\s，,。.!！?？~～]+", "", question)
+    return any(re.search(pattern, text) for pattern in vocabulary()["identity"])
+
+
+def is_off_topic(question: str) -> bool:
+    """Small talk or a request outside the policy ("今天天气怎么样", "帮我写一首诗")."""
+    return any(re.search(pattern, question) for pattern in vocabulary()["off_topic"])
+
+
+def asks_yes_no(question: str) -> bool:
+    """"还能评最强吗", "算不算", "是不是得…": a question answered 能 / 不能 (when no kind of answer is asked)."""
+    tail = re.split(r"[，,；;]", question.strip())[-1] or question
+    return answer_type(tail) is None and any(re.search(p, tail) for p in vocabulary()["yes_no"])

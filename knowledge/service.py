@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from knowledge.answer import Answer, Citation
+from knowledge.pipeline import Answerer
 from knowledge.store import IngestReport, KnowledgeBase, ProgressFn
 from knowledge.text import keep_dictionary_cache_in
 from zhibu.settings import Settings
@@ -41,6 +42,9 @@ class QAService:
         self.kb = KnowledgeBase(settings.zhibu_home, settings.zhibu_chroma_host, settings.zhibu_chroma_port)
         self._opening = threading.Lock()  # one thread opens a new generation's search at a time
         self._search = None
+        # Consulted in order before retrieval, per part of a message (`knowledge.pipeline.Answerer`):
+        # each takes the analysed question and returns an Answer, or None to leave it to retrieval.
+        self.answerers: list[Answerer] = [self._pre_answer]
 
     @cached_property
     def embeddings(self):
@@ -130,36 +134,36 @@ class QAService:
 
         return PolicyRetriever(search=self._ensure(), k=k)
 
-    def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None) -> Answer:
-        """A grounded answer; `context` is the previous answer's (follow-ups), `domain` the user's branch domain."""
-        from knowledge.answer import answer_question, problem_with_question, refusal
+    def ask(self, question: str, k: int = 5, *, context: dict | None = None, domain: str | None = None,
+            channel: str | None = None) -> Answer:
+        """A grounded answer; `context` is the previous answer's (follow-ups), `domain` the user's branch domain,
+        `channel` where the user is ("telegram", "terminal"; else the `zhibu` command), named in hints."""
+        from knowledge.compose import refusal
+        from knowledge.messages import reply_without_search
+        from knowledge.pipeline import answer_question
 
-        problem = problem_with_question(question.strip())
-        if problem:  # no knowledge base needed (nor built) to say so
-            return refusal(question.strip(), problem)
-        search = self._ensure()
-        first = self._pre_answer(question.strip(), search, domain, k)  # curated answers, then the rulebook's yes/no
-        if first is not None:
-            return first
-        answer = answer_question(search, question, k, context=context, domain=domain, this_year=date.today().year)
+        reply = reply_without_search(question.strip(), channel)
+        if reply:  # no knowledge base needed (nor built) to say so
+            return refusal(question.strip(), reply[1], reply[0])
+        answer = answer_question(self._ensure(), question, k, context=context, domain=domain, this_year=date.today().year,
+                                 channel=channel, answerers=tuple(self.answerers))
         if answer.found and self.composer is not None:
             return self.composer.compose(answer.resolved or question, answer)
         return answer
 
     # ---- answers before retrieval (knowledge.preanswer) ---------------------------------------
-    def _pre_answer(self, question: str, search, domain: str | None, k: int) -> Answer | None:
+    def _pre_answer(self, analysis) -> Answer | None:
+        """Curated answers, then the rulebook's yes/no (`knowledge.preanswer`), for one analysed part: the
+        question as understood (a follow-up rewritten from its topic, a part of a message alone)."""
         from knowledge.embeddings import embedding_id
         from knowledge.preanswer import PreAnswerContext, pre_answer
-        from knowledge.retriever import hit_to_document
 
+        search = self._ensure()
         dense = search._query_vector is not None  # the retriever's cached query embedding: embedded once per question
         context = PreAnswerContext(home=self.settings.zhibu_home, generation=search.generation, this_year=date.today().year,
-                                   domain=domain, query_vector=search._query_vector,
+                                   domain=analysis.domain, query_vector=search._query_vector,
                                    embedding_id=embedding_id(self.embeddings) if dense else "none")
-        first = pre_answer(question, context)
-        if first is not None:  # what retrieval finds is still listed (the console's sources, the quality report)
-            first.retrieved = [Citation.from_document(hit_to_document(hit)) for hit in search.search(question, k)]
-        return first
+        return pre_answer(analysis.text.strip(), context)
 
     def passage(self, chunk_id: str) -> Citation | None:
         passage = self._ensure().generation.by_id.get(chunk_id)

@@ -31,4 +31,9 @@ fi
 # Our own everyday-wording sets (questions, multi-part, uncovered, follow-up conversations): figures, not a gate.
 .venv/bin/zhibu eval-qa tests/data/qa_fresh.jsonl
 .venv/bin/zhibu eval-qa tests/data/qa_fresh_followups.jsonl
+# The blind sets, written from the texts alone by someone who never read the code: figures, not a gate
+# (answered without a caveat, gold in the answer, answer line right, uncovered, off-topic, follow-ups).
+for set in qa_blind qa_blind_followups qa_blind_multipart; do
+  .venv/bin/zhibu eval-qa "tests/data/$set.jsonl"
+done
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

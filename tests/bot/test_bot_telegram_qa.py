@@ -81,3 +81,12 @@ async def test_long_replies_go_out_in_pieces_under_the_limit_with_buttons_on_the
 
 async def test_bot_identity_comes_from_get_me(bot):
     assert bot.app.bot.id == BOT_ID and bot.app.bot.username == BOT_USERNAME
+
+
+async def test_hints_name_what_a_telegram_user_can_do_and_small_talk_gets_what_zhibu_answers(bot):
+    dora = bot.person(2005)
+    refused = (await dora.say("发展党员的入党申请书要手写吗？"))["text"]
+    assert "终端" not in refused and "发送 /check" in refused
+    weather = (await dora.say("今天呼和浩特天气咋样"))["text"]
+    assert "最强党支部" in weather and "出处：" not in weather and "终端" not in weather
+    assert (await dora.say("你是谁"))["text"].startswith("我是“支部”助手")

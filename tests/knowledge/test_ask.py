@@ -43,11 +43,11 @@ def test_human_output_names_document_number_and_section(built_home):
 
 def test_questions_file_gives_one_json_line_per_question_in_order(built_home, tmp_path):
     questions = tmp_path / "q.jsonl"
-    questions.write_text('{"question": "五化协同具体是指哪五化？"}\n\n{"question": "今天天气怎么样"}\n', encoding="utf-8")
+    questions.write_text('{"question": "党员评议优秀要占多少？"}\n\n{"question": "今天天气怎么样"}\n', encoding="utf-8")
     result = run_zhibu("ask", "--questions", str(questions), home=built_home)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["question"] for line in lines] == ["五化协同具体是指哪五化？", "今天天气怎么样"]
+    assert [line["question"] for line in lines] == ["党员评议优秀要占多少？", "今天天气怎么样"]
     assert lines[0]["found"] and not lines[1]["found"]
 
 
@@ -57,7 +57,7 @@ def test_empty_question_is_bad_input(built_home):
 
 
 def test_uncovered_question_is_refused_with_a_pointer_to_self_check(svc):
-    answer = svc.ask("发展党员要经过哪几个阶段？")
+    answer = svc.ask("发展党员的入党申请书要手写吗？")
     assert answer.found is False and answer.status == "not_covered"
     assert "没有直接回答" in answer.answer and "/check" in answer.answer
 

@@ -1,0 +1,75 @@
+"""The question's key terms, weighed: IDF over the passages, less for verbs and adverbs (less again for
+ones the texts never use), for a single character, and for words nearly every passage holds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.text import key_terms
+from zhibu.text import fold_for_match
+
+HEADING_SHARE = 0.5  # a term found only in the section heading counts half
+SINGLE_CHAR_SHARE = 0.5
+GENERIC_PASSAGES, GENERIC_SHARE = 0.3, 0.3
+FOCUS_WEIGHT = 4.0  # a follow-up's own words, against the topic it continues
+ACTION_SHARE = 0.6  # a verb, adverb or numeral the texts use
+UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): colloquial wording, not the subject
+
+
+_MARKS = re.compile(r"[“”‘’\"'《》「」『』]")
+
+
+@lru_cache(maxsize=8192)
+def folded(text: str) -> str:
+    """The form words are matched in: folded for matching, without quotation marks ("“三务”公开" holds 三务公开)."""
+    return _MARKS.sub("", fold_for_match(text))
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The question's key terms with their weights (IDF) and the forms that count as each."""
+
+    forms: tuple[tuple[str, ...], ...]
+    weights: tuple[float, ...]
+    words: tuple[str, ...]
+    nouns: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, question: str, search, focus: str | None = None) -> "Terms":
+        terms = key_terms(question)
+        own = {word for word, _, _ in key_terms(focus)} if focus else set()
+        return cls(tuple(tuple(folded(f) for f in forms) for _, forms, _ in terms),
+                   tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),
+                   tuple(word for word, _, _ in terms),
+                   tuple(noun for _, _, noun in terms))
+
+    def coverage(self, text: str, heading: str = "", heading_share: float = HEADING_SHARE) -> float:
+        """IDF-weighted share of the terms found in `text` (folded); in `heading` only, `heading_share`."""
+        total = sum(self.weights)
+        if not total:
+            return 0.0
+        got = 0.0
+        for forms, weight in zip(self.forms, self.weights):
+            if any(f in text for f in forms):
+                got += weight
+            elif heading and any(f in heading for f in forms):
+                got += heading_share * weight
+        return got / total
+
+    def missing(self, text: str, nouns_only: bool = False) -> list[str]:
+        return [word for word, forms, noun in zip(self.words, self.forms, self.nouns)
+                if not any(f in text for f in forms) and (noun or not nouns_only)]
+
+    def forms_of(self, word: str) -> tuple[str, ...]:
+        return self.forms[self.words.index(word)]
+
+
+def _weight(search, word: str, noun: bool) -> float:
+    """IDF, less for what carries less: a verb or adverb (more so one the texts never use), one character."""
+    found_in = search.passages_with(word)
+    share = 1.0 if noun else (ACTION_SHARE if found_in else UNSEEN_ACTION_SHARE)
+    if found_in > GENERIC_PASSAGES * len(search.passages):  # "最强党支部": in most passages, tells little
+        share *= GENERIC_SHARE
+    return search.idf(word) * share * (SINGLE_CHAR_SHARE if len(word) == 1 else 1.0)
