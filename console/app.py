@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.admin import AuditLog
-from console import auth, batch, documents, questions, stats, targets
+from console import auth, batch, documents, invitations, questions, stats, targets
 from console.auth import FLASH_COOKIE, LoginRequired, Staff
 from records.privacy import secret_file
 from records.store import open_records
@@ -30,7 +30,7 @@ from zhibu.settings import Settings
 
 HERE = Path(__file__).parent
 NAV = (("/questions", "待处理问题"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
-       ("/stats", "统计"))
+       ("/stats", "统计"), ("/invitations", "邀请码"))
 PURGE_EVERY_S = 24 * 3600
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.state.render = render
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, questions, documents, targets, batch, stats):
+    for module in (auth, questions, documents, targets, batch, stats, invitations):
         app.include_router(module.router)
 
     @app.get("/")

@@ -59,8 +59,14 @@ class Settings(BaseSettings):
     # A bot upload runs in a child process stopped after this long or when it needs more memory.
     zhibu_upload_timeout_s: float = 1800.0
     zhibu_upload_memory_mb: int = 3072
+    # The secretaries' web chat (`zhibu web`, docs/webchat.md): its public address (for invitation links), how
+    # long a browser stays signed in, and the intranet mode without invitations (anyone who reaches it may chat).
+    zhibu_web_url: str | None = None
+    zhibu_web_session_days: int = Field(90, ge=1)
+    zhibu_web_open: bool = False
 
-    @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
+    @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url",
+                     "zhibu_web_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
