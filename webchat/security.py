@@ -1,7 +1,8 @@
 """Response headers for every page and file of the web chat (a plain ASGI middleware: no per-request task).
 
 The CSP allows scripts and styles from this site only — no inline script or style, no CDN — and no
-framing. The referrer is never sent: an invitation link carries its code in the path.
+framing. The referrer goes to this site only (an invitation link carries its code in the path); not
+"no-referrer", under which Chromium sends `Origin: null` and a form could not be told from a foreign one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HEADERS = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),

@@ -54,7 +54,7 @@ class Secretary:
     def _sent(self, act) -> None:
         with self.page.expect_response(lambda response: response.url.endswith("/send")):
             act()
-        self.page.wait_for_function("!document.body.classList.contains('busy')")
+        self.page.wait_for_selector("body:not(.busy)", state="attached")
 
     def say(self, text: str) -> None:
         self.page.fill("#say textarea", text)
