@@ -45,6 +45,7 @@ SEEN_COOKIE = "zhibu_web_seen"  # not secret, SameSite=Lax: tells a link opened 
 ENTRY_COOKIE = "zhibu_web_entry"
 ENTRY_AGE_S = 3600
 PURGE_EVERY_S = 24 * 3600
+WARM_UP_QUESTION = "最强党支部的评定条件是什么？"
 THREADS = 16  # retrieval and database calls run in threads; the default pool (cores + 4) queues them on 2 cores
 NO_INVITATION = "请使用组织部发给您的邀请链接打开本页。如果没有收到，请联系本旗县（市、区）组织部。"
 CSRF_REFUSED = "页面已失效（缺少安全校验码），消息未发送。请刷新页面后重试。"
@@ -77,6 +78,9 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS))
         await chat.library.warm_up()
+        # A first question loads the tokenizer's dictionary and the retrieval models (about a second):
+        # paid here, not by the first secretary who asks.
+        await chat.library.ask(WARM_UP_QUESTION)
         purging = asyncio.create_task(purge_daily())
         yield
         purging.cancel()
