@@ -188,7 +188,7 @@ def test_a_question_a_follow_up_the_clause_in_place_and_a_thumbs_down_with_its_r
     assert phone.locator("#log .msg.bot").nth(1).locator(".text").inner_text() == answer_text
 
 
-def test_an_expired_and_a_used_up_invitation_are_refused_in_chinese(phone, store, settings):
+def test_expired_used_up_and_revoked_invitations_are_refused_in_chinese(phone, store, settings):
     expired, expired_code = store.create_invitation("过期的支部", "branch", 7, 5, by="测试")
     from records.database import session_factory
 
@@ -198,7 +198,7 @@ def test_an_expired_and_a_used_up_invitation_are_refused_in_chinese(phone, store
     assert response.status == 403
     assert "已于" in phone.inner_text("[role=alert]") and "过期" in phone.inner_text("[role=alert]")
 
-    _, once = store.create_invitation("只用一次", "person", 7, 1, by="测试")
+    used, once = store.create_invitation("只用一次", "person", 7, 1, by="测试")
     enter(phone, once)
     other = phone.context.browser.new_context(base_url=phone.url.split("/", 3)[0] + "//" + phone.url.split("/")[2],
                                               viewport=PHONE)
@@ -209,3 +209,11 @@ def test_an_expired_and_a_used_up_invitation_are_refused_in_chinese(phone, store
     assert "请使用组织部发给您的邀请链接" in stranger.inner_text("[role=alert]")
     assert not re.search(r"[A-Za-z]{3,}", stranger.inner_text("body"))
     other.close()
+
+    store.revoke(used.id, by="测试")  # staff revoke it: the open page ends at its next message
+    phone.fill("#say textarea", "自检")
+    phone.click("#say button[type=submit]")
+    phone.wait_for_selector("[role=alert]")
+    assert "请使用组织部发给您的邀请链接" in phone.inner_text("[role=alert]")
+    phone.goto(f"/i/{once}")
+    assert "已被组织部收回" in phone.inner_text("[role=alert]")
