@@ -77,6 +77,18 @@ def throwaway_postgres():
         shutil.rmtree(data, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and all its descendants (uvicorn's workers are its children)."""
+    ticks = 0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(int(child)) for child in children)
+
+
 def start_server(port: int, workers: int) -> subprocess.Popen:
     import httpx
 
@@ -145,7 +157,9 @@ def bench(args, database_url: str | None) -> None:
     port = free_port()
     server = start_server(port, args.workers)
     try:
+        cpu_before = cpu_seconds(server.pid)
         timings, failures, took = asyncio.run(run_sessions(f"http://127.0.0.1:{port}", codes, args.messages))
+        cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(30)
@@ -155,6 +169,8 @@ def bench(args, database_url: str | None) -> None:
     print(f"{args.sessions} sessions × {args.messages} messages, {args.workers} workers, "
           f"{'PostgreSQL' if database_url else 'SQLite'}, {args.embedding}: {len(every)} answered in {took:.1f} s "
           f"({len(every) / took:.1f} msg/s); failed {len(failures)}; lost {lost}")
+    print(f"server CPU {cpu:.1f} s: {1000 * cpu / max(1, len(every)):.1f} ms per message; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for failure in failures[:5]:
         print("  failed:", failure)
     print(f"{'turns':<12}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")

@@ -192,13 +192,13 @@ class WebStore:
     def session_for(self, token: str) -> WebSession | None:
         """The live session of this cookie token (its lifetime renewed once a day of use), else None."""
         moment = now()
+        query = (select(WebSession, WebInvitation.revoked_at).outerjoin(WebInvitation)
+                 .where(WebSession.token_hash == token_hash(token)))
         with self._session() as session:
-            found = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
-            if found is None or found.expires_at <= moment:
-                return None
-            invitation = found.invitation
-            if invitation is not None and invitation.revoked_at is not None:
-                return None
+            row = session.execute(query).first()
+        if row is None or row[0].expires_at <= moment or row[1] is not None:
+            return None
+        found = row[0]
         if found.expires_at - moment < self._lifetime() - timedelta(days=1):
             with self._session.begin() as session:
                 session.execute(update(WebSession).where(WebSession.id == found.id)
