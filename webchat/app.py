@@ -95,10 +95,8 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         return templates.TemplateResponse(request, name, {"open_mode": settings.zhibu_web_open, **context},
                                           status_code=status_code)
 
-    def gate(request: Request, message: str, status_code: int, **context: Any) -> Response:
-        response = page(request, "gate.html", {"message": message, **context}, status_code)
-        response.delete_cookie(SEEN_COOKIE, path="/")
-        return response
+    def gate(request: Request, message: str, status_code: int) -> Response:
+        return page(request, "gate.html", {"message": message}, status_code)
 
     def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int,
                    samesite: str = "strict", httponly: bool = True) -> None:
@@ -156,7 +154,9 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
             if request.cookies.get(SEEN_COOKIE) and not again:
                 # Opened from another app: the SameSite=Strict cookie was held back; a same-site reload sends it.
                 return page(request, "reload.html", {})
-            return gate(request, NO_INVITATION, 401)
+            response = gate(request, NO_INVITATION, 401)
+            response.delete_cookie(SEEN_COOKIE, path="/")  # reloaded once, still no session: stop reloading
+            return response
         context = {"session": found, "messages": found.transcript, "tools": actions_for(found.state)}
         return page(request, "chat.html", context)
 
@@ -241,6 +241,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         await asyncio.to_thread(store.end_session, token_of(request))
         response = gate(request, LEFT, 200)
         response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(SEEN_COOKIE, path="/")
         return response
 
     @app.exception_handler(RequestValidationError)

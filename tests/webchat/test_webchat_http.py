@@ -173,3 +173,12 @@ def test_the_console_creates_lists_and_revokes_invitations_for_admins_only(setti
         assert "已被组织部收回" in web.get(f"/i/{code}").text
     audit = (settings.zhibu_home / "logs" / "admin.log").read_text(encoding="utf-8")
     assert '"action": "invite"' in audit and '"action": "revoke-invite"' in audit
+
+
+def test_a_link_opened_from_another_app_reloads_once_to_send_the_strict_cookie(client):
+    # From a chat app the browser holds the SameSite=Strict session cookie back but sends the Lax marker.
+    client.cookies.set("zhibu_web_seen", "1")
+    first = client.get("/")
+    assert first.status_code == 200 and 'http-equiv="refresh" content="0; url=/?again=1"' in first.text
+    again = client.get("/?again=1")  # still no session: the gate, and the marker goes
+    assert again.status_code == 401 and "zhibu_web_seen=\"\"" in again.headers["set-cookie"]
