@@ -49,7 +49,7 @@
     }
     if (body.toolbar) document.getElementById("tools").replaceWith(fragment(body.toolbar));
     showNotice(body.notice);
-    if (last) last.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (last) last.scrollIntoView({ block: "start" });
   }
 
   function pending(text) {
