@@ -32,9 +32,8 @@ from bot.library import Library
 from records.privacy import secret_file
 from records.store import now, open_records
 from webchat.chat import Message, WebChat, actions_for
-from webchat.models import WebSession
 from webchat.security import SecurityHeaders
-from webchat.store import Busy, Refused, WebStore, refusal
+from webchat.store import Busy, Refused, SignedIn, WebStore, refusal
 from webchat.transcript import is_source
 from zhibu.errors import BadInput
 from zhibu.settings import Settings
@@ -118,7 +117,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         except BadSignature:
             return None
 
-    def session_of(request: Request) -> WebSession | None:
+    def session_of(request: Request) -> SignedIn | None:
         token = token_of(request)
         return store.session_for(token) if token else None
 
@@ -157,7 +156,8 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
             response = gate(request, NO_INVITATION, 401)
             response.delete_cookie(SEEN_COOKIE, path="/")  # reloaded once, still no session: stop reloading
             return response
-        context = {"session": found, "messages": found.transcript, "tools": actions_for(found.state)}
+        transcript, state = store.conversation(found.id)
+        context = {"session": found, "messages": transcript, "tools": actions_for(state)}
         return page(request, "chat.html", context)
 
     @app.get("/i/{code}")

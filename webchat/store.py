@@ -45,6 +45,14 @@ class Busy(Exception):
     """The session's previous message is still being answered after WAIT_FOR_TURN_S."""
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A browser's live session: its row id and CSRF token."""
+
+    id: int
+    csrf: str
+
+
 @dataclass
 class Locked:
     """A session row during its turn, and the documents the turn made."""
@@ -189,21 +197,28 @@ class WebStore:
                                    recent=[], flood={}, turns=0, next_message=1))
         return token, csrf
 
-    def session_for(self, token: str) -> WebSession | None:
-        """The live session of this cookie token (its lifetime renewed once a day of use), else None."""
+    def session_for(self, token: str) -> SignedIn | None:
+        """The live session of this cookie token (its lifetime renewed once a day of use), else None. Reads
+        only the columns that say so: every request asks, and the conversation is not needed for it."""
         moment = now()
-        query = (select(WebSession, WebInvitation.revoked_at).outerjoin(WebInvitation)
-                 .where(WebSession.token_hash == token_hash(token)))
+        query = (select(WebSession.id, WebSession.csrf, WebSession.expires_at, WebInvitation.revoked_at)
+                 .outerjoin(WebInvitation).where(WebSession.token_hash == token_hash(token)))
         with self._session() as session:
             row = session.execute(query).first()
-        if row is None or row[0].expires_at <= moment or row[1] is not None:
+        if row is None or row.expires_at <= moment or row.revoked_at is not None:
             return None
-        found = row[0]
-        if found.expires_at - moment < self._lifetime() - timedelta(days=1):
+        if row.expires_at - moment < self._lifetime() - timedelta(days=1):
             with self._session.begin() as session:
-                session.execute(update(WebSession).where(WebSession.id == found.id)
+                session.execute(update(WebSession).where(WebSession.id == row.id)
                                 .values(expires_at=moment + self._lifetime()))
-        return found
+        return SignedIn(row.id, row.csrf)
+
+    def conversation(self, session_id: int) -> tuple[list[dict], dict]:
+        """The transcript and the dialogue state, for the page."""
+        with self._session() as session:
+            row = session.execute(select(WebSession.transcript, WebSession.state)
+                                  .where(WebSession.id == session_id)).first()
+        return (row.transcript, row.state) if row else ([], {})
 
     def end_session(self, token: str) -> None:
         with self._session.begin() as session:
@@ -301,8 +316,8 @@ class WebStore:
                 update(WebSession).where(WebSession.id == row.id, WebSession.claim == claim)
                 .values(state=row.state, transcript=row.transcript, recent=row.recent, flood=row.flood,
                         turns=row.turns, next_message=row.next_message, claim=None, claimed_until=None)).rowcount
-            if not saved:  # the claim ran out and another turn took the row: this one must not overwrite it
-                raise Busy
+            if not saved:  # revoked meanwhile, or the claim ran out and another turn took the row: never overwrite
+                raise Busy if session.get(WebSession, row.id) else Refused(SESSION_ENDED)
             session.add_all(locked.documents)
 
 
