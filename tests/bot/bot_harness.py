@@ -102,7 +102,11 @@ class Person:
 
     async def press_only(self, message: dict, label: str) -> None:
         """Press a button that answers with an edit or a toast, not a new message."""
+        answered = len(self.fake.calls_of("answerCallbackQuery"))
         await self.fake.press(self.user_id, message, button_data(message, label))
+        # Every press is answered (toast or not): wait for that call, since on a busy machine the bot may
+        # take longer than settle()'s quiet period to start handling the update.
+        await self.fake.wait_for(lambda: len(self.fake.calls_of("answerCallbackQuery")) > answered)
         await self.fake.settle()
 
     async def step_after(self, mark: int) -> dict:
