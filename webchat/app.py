@@ -77,9 +77,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS))
         await chat.library.warm_up()
-        # A first question loads the tokenizer's dictionary and the retrieval models (about a second):
-        # paid here, not by the first secretary who asks.
-        await chat.library.ask(WARM_UP_QUESTION)
+        await asyncio.to_thread(warm_up_search, settings)
         purging = asyncio.create_task(purge_daily())
         yield
         purging.cancel()
@@ -254,6 +252,14 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         return notice(request, messages.get(exc.status_code, "请求有误。"), exc.status_code)
 
     return app
+
+
+def warm_up_search(settings: Settings) -> None:
+    """A first search loads the tokenizer's dictionary and the retrieval models (about a second): paid at start,
+    not by the first secretary who asks. Retrieval only: a configured LLM is not called."""
+    from knowledge.service import get_qa_service
+
+    get_qa_service(settings).retriever().invoke(WARM_UP_QUESTION)
 
 
 def _text_or_none(value) -> str | None:
