@@ -66,6 +66,17 @@ class Secretary:
         self._sent(button.click)
         self.events.append(Event(button=data))
 
+    def change(self, number: int) -> None:
+        self.page.select_option("#tools select[name=change]", str(number))
+        self._sent(lambda: self.page.click("#tools button[value=change]"))
+        self.events.append(Event(text=f"修改第{number}题"))
+
+    def action(self, label: str) -> None:
+        button = self.page.locator("#tools > button", has_text=label)
+        command = button.get_attribute("value")
+        self._sent(button.click)
+        self.events.append(Event(command=command))
+
     def choices(self) -> list[str]:
         return self.page.locator("#log button.choice").all_inner_texts()
 
@@ -136,6 +147,11 @@ def test_two_whole_self_checks_reach_the_cores_verdict_and_the_export_downloads(
         else:
             secretary.say(f"{year}年")
         play_to_verdict(secretary, domain, year, bold)
+        if bold:  # the visible 修改第N题 action: change the first answer, and the verdict follows at once
+            secretary.change(1)
+            answer(secretary, domain, year, bold, Counter())
+            play_to_verdict(secretary, domain, year, bold)
+            assert any("按修改后的回答重新评定" in text for text in secretary.texts())
         reference = replay(home, secretary.events)
         verdict = [reply.text for reply in reference.last if reply.kind == "message"]
         assert verdict and all(text in secretary.texts() for text in verdict)
@@ -182,6 +198,8 @@ def test_a_question_a_follow_up_the_clause_in_place_and_a_thumbs_down_with_its_r
     assert (logged.channel, logged.question, logged.rating, logged.reason) == ("web", FOLLOW_UP, -1, "内容不全")
     assert "web" not in logged.chat_hash and len(logged.chat_hash) == 32  # a salted hash, not the session
 
+    secretary.action("新话题")
+    assert secretary.texts()[-1] == "好的，开始新话题。请直接输入问题。"
     secretary.say("帮助")
     assert "保存哪些内容" in secretary.texts()[-1] and "网页版" in secretary.texts()[-1]
     phone.reload()  # the conversation is the server's: a reload shows it as it was
