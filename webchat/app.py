@@ -85,7 +85,6 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     app = FastAPI(title="支部", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.state.chat = chat
 
     # ---- helpers -------------------------------------------------------------------------------
     def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
