@@ -18,6 +18,16 @@ class Verdict(Enum):
     DROP = "drop"
 
 
+def judge(stamps: deque[float], now: float, limit: int, window: float, warned: bool) -> Verdict:
+    """The verdict on a message at `now`, appended to `stamps` (a deque of maxlen limit+1: only the last
+    limit+1 stamps matter, the oldest of them tells if the window overflows). `warned`: the sender was
+    already told. Pure, so a transport that keeps the stamps elsewhere (the web chat's session row) uses it too."""
+    stamps.append(now)
+    if len(stamps) <= limit or now - stamps[0] > window:
+        return Verdict.PASS
+    return Verdict.DROP if warned else Verdict.WARN
+
+
 class FloodGate:
     _SWEEP_AT = 4096  # users tracked before idle ones are forgotten
 
@@ -34,16 +44,13 @@ class FloodGate:
         now = self._clock()
         if len(self._seen) > self._SWEEP_AT:
             self._sweep(now)
-        # Only the last limit+1 stamps matter: the oldest of them tells if the window overflows.
         stamps = self._seen.setdefault(user_id, deque(maxlen=self._limit + 1))
-        stamps.append(now)
-        if len(stamps) <= self._limit or now - stamps[0] > self._window:
+        verdict = judge(stamps, now, self._limit, self._window, user_id in self._warned)
+        if verdict is Verdict.PASS:
             self._warned.discard(user_id)
-            return Verdict.PASS
-        if user_id in self._warned:
-            return Verdict.DROP
-        self._warned.add(user_id)
-        return Verdict.WARN
+        else:
+            self._warned.add(user_id)
+        return verdict
 
     def _sweep(self, now: float) -> None:
         for user_id in [u for u, stamps in self._seen.items() if now - stamps[-1] > self._window]:

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from bot.admin import AuditLog
-from console import auth, batch, curated, documents, knowledge, questions, stats, targets
+from console import auth, batch, curated, documents, invitations, knowledge, questions, stats, targets
 from console.auth import FLASH_COOKIE, HashingGate, LoginRequired, Staff
 from console.edge import Edge, refuse_control_characters, session_check
 from evaluators.untrusted import os_reason
@@ -37,8 +37,8 @@ from zhibu.settings import Settings
 from zhibu.text import chinese_punctuation
 
 HERE = Path(__file__).parent
-NAV = (("/questions", "待处理问题"), ("/answers", "标准答案"), ("/documents", "文档"), ("/targets", "年度目标"), ("/batch", "批量评估"),
-       ("/stats", "统计"))
+NAV = (("/questions", "待处理问题"), ("/answers", "标准答案"), ("/documents", "文档"), ("/targets", "年度目标"),
+       ("/batch", "批量评估"), ("/stats", "统计"), ("/invitations", "邀请码"))
 PURGE_EVERY_S = 24 * 3600
 STALE_UPLOAD_S = 3600  # an upload folder this old belongs to a console that died mid-upload
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def create_app(settings: Settings) -> ASGIApp:
 
     app.state.render = render
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, questions, curated, documents, targets, batch, stats):
+    for module in (auth, questions, curated, documents, targets, batch, stats, invitations):
         app.include_router(module.router)
 
     @app.get("/")

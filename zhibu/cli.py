@@ -169,6 +169,35 @@ def answers_import(
     from knowledge.curated import run_import
 
     run_import(file, starter=starter)
+web_app = typer.Typer(help="党支部书记使用的网页对话（手机浏览器）。", options_metavar="[选项]")
+app.add_typer(web_app, name="web")
+
+
+@web_app.callback(invoke_without_command=True)
+def web(
+    context: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址（对外请放在 HTTPS 反向代理之后，保持 127.0.0.1）"),
+    port: int = typer.Option(8090, "--port", min=1, max=65535, help="端口"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="进程数（多个进程请用 PostgreSQL）"),
+) -> None:
+    """启动书记们使用的网页对话（默认 http://127.0.0.1:8090/）。"""
+    if context.invoked_subcommand is None:
+        from webchat.server import run_web
+
+        run_web(host, port, workers)
+
+
+@web_app.command("invite", options_metavar="[选项]")
+def web_invite(
+    name: str = typer.Argument(..., help="邀请对象：党支部名称或书记姓名"),
+    days: int = typer.Option(7, "--days", min=1, max=365, help="邀请链接的有效天数"),
+    uses: int = typer.Option(1, "--uses", min=1, max=10000, help="可以用它进入的浏览器数"),
+    kind: str = typer.Option("branch", "--for", help="branch（党支部，默认）或 person（个人）"),
+) -> None:
+    """生成一个邀请链接（只显示一次）；在管理台“邀请码”页可以查看和收回。"""
+    from webchat.server import check_kind, invite
+
+    invite(name, days, uses, check_kind(kind))
 
 
 # Usage errors from typer's click, in Chinese (the flag names stay as typed).

@@ -63,8 +63,14 @@ class Settings(BaseSettings):
     # an uploaded roster (docs/console.md).
     zhibu_console_hosts: str = "localhost,127.0.0.1"
     zhibu_batch_memory_mb: int = Field(1024, ge=256)
+    # The secretaries' web chat (`zhibu web`, docs/webchat.md): its public address (for invitation links), how
+    # long a browser stays signed in, and the intranet mode without invitations (anyone who reaches it may chat).
+    zhibu_web_url: str | None = None
+    zhibu_web_session_days: int = Field(90, ge=1)
+    zhibu_web_open: bool = False
 
-    @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url")
+    @field_validator("zhibu_chroma_host", "zhibu_llm_base_url", "zhibu_telegram_api_url", "zhibu_webhook_url",
+                     "zhibu_web_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
