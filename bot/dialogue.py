@@ -20,8 +20,9 @@ from datetime import date
 
 from evaluators import (DOMAINS, evaluate, parse_answer, profile_from_answers, render_report, verdict_settled,
                         year_coverage, year_notice)
-from evaluators.checks import FAIL, PASS
+from evaluators.checks import FAIL
 from evaluators.questions import Reading, Unclear, read_answer
+from evaluators.report import sorted_results
 from evaluators.replies import edit_request, is_word, wants_to_start
 
 from bot import selfcheck as sc
@@ -602,7 +603,7 @@ class Dialogue:
             self._feedback.count("finished")
         state.phase, state.pending, state.revising = sc.DONE, None, False
         state.left_open = [question.key for question in state.open_questions()]
-        passed = len(evaluation.by_status(PASS))
+        passed = len(sorted_results(evaluation)["已达标"])  # the report's own count (待确认 apart)
         buttons = ((Button("修改某题答案", "review|change", choice=True),
                     Button(f"查看已达标的{passed}项", "passed|show", choice=True)),
                    (Button("导出自检档案", "cmd|export", choice=True), Button("重新自检", "cmd|check", choice=True)))

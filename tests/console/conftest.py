@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL = "http://localhost"  # a host name the console answers to by default (ZHIBU_CONSOLE_HOSTS)
 ADMIN, VIEWER, PASSWORD = "管理员甲", "查看员乙", "correct horse 2026"
 
 

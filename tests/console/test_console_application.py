@@ -12,7 +12,7 @@ from docx import Document
 from fastapi.testclient import TestClient
 
 from console.app import create_app
-from tests.console.conftest import ADMIN, PASSWORD
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD
 
 ROSTER = ("domain,year,name,founded_on,weak_and_lax,basic.done,basic.five_strong\n"
           "社区,2023,新华社区党支部,2015-06-01,否,按期换届、书记轮训、三会一课、组织生活会、民主评议党员、主题党日、谈心谈话、"
@@ -23,7 +23,7 @@ ROSTER = ("domain,year,name,founded_on,weak_and_lax,basic.done,basic.five_strong
 
 @pytest.fixture
 def client(settings, records):
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), base_url=LOCAL) as test_client:
         yield test_client
 
 

@@ -18,10 +18,9 @@ from fastapi.testclient import TestClient
 from console.app import create_app
 from records.store import open_records
 from tests.conftest import ZHIBU, run_zhibu
-from tests.console.conftest import ADMIN, PASSWORD, free_port, read_only, tiny_disk
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port, read_only, tiny_disk
 from zhibu.settings import Settings, get_settings
 
-LOCAL = "http://localhost"
 QUESTION = "党员评议优秀比例要达到多少？\n"
 
 

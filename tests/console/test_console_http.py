@@ -25,11 +25,10 @@ from console.stats import every_day
 from console.targets import parse_value
 from records.store import CHINA, PendingGroup, now, open_records
 from tests.conftest import ZHIBU, run_zhibu
-from tests.console.conftest import ADMIN, PASSWORD, free_port
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
-LOCAL = "http://localhost"  # a host name the console answers to by default (ZHIBU_CONSOLE_HOSTS)
 PAGES = ("/questions", "/documents", "/targets", "/batch", "/stats")
 SHIPPED = ("guidance-2020-02", "plan-2020-04", "work-guide-2020")
 

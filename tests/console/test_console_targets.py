@@ -17,10 +17,9 @@ from fastapi.testclient import TestClient
 from console.app import create_app
 from console.knowledge import active_generation
 from tests.conftest import run_zhibu
-from tests.console.conftest import ADMIN, PASSWORD, VIEWER
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, VIEWER
 from tests.evaluators.evaluator_helpers import passing_profile
 
-LOCAL = "http://localhost"
 INCOME = "gacha_village.collective_income"
 CLAUSE = "2026年度，嘎查村集体经济年经营性收入超过6万元。"
 BAD_VALUES = ("999999999999", "0", "1e5", "-5", "0.0000001%", "100%", "NaN", "99999999999999999999", "0x7e7",
