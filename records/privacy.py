@@ -23,6 +23,7 @@ def secret_file(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     salt = secrets.token_hex(32).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing else makes the records folder
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from records.store import open_records
 from tests.conftest import run_zhibu
-from tests.console.conftest import ADMIN, PASSWORD, VIEWER
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, VIEWER
 from webchat.app import create_app
 from webchat.security import CSP
 from zhibu.settings import get_settings
@@ -143,7 +143,7 @@ def test_the_console_creates_lists_and_revokes_invitations_for_admins_only(setti
     records = open_records(settings)
     records.add_user(ADMIN, PASSWORD, "admin")
     records.add_user(VIEWER, PASSWORD, "viewer")
-    with TestClient(create_console(settings)) as console, TestClient(create_app(settings)) as web:
+    with TestClient(create_console(settings), base_url=LOCAL) as console, TestClient(create_app(settings)) as web:
         def sign_in(name: str) -> str:
             token = CSRF.search(console.get("/login").text).group(1)
             console.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
