@@ -10,8 +10,10 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
+from docx import Document
 from sqlalchemy import update
 
 from bot.events import Event
@@ -121,12 +123,18 @@ def play_to_verdict(secretary: Secretary, domain: str, year: int, bold: bool) ->
     raise AssertionError("the self-check did not reach a verdict")
 
 
-def download_export(secretary: Secretary) -> dict:
+def download_export(secretary: Secretary) -> tuple[dict, str]:
+    """The export's two files, as downloaded: the profile (JSON) and the 申报表 (Word, its text)."""
     secretary.press(secretary.choice("导出自检档案"))
-    link = secretary.page.locator("#log a.file").last
-    with secretary.page.expect_download() as downloading:
-        link.click()
-    return json.loads(open(downloading.value.path(), encoding="utf-8").read())
+    files = {}
+    for link in secretary.page.locator("#log a.file").all()[-2:]:
+        with secretary.page.expect_download() as downloading:
+            link.click()
+        files[Path(downloading.value.suggested_filename).suffix] = downloading.value.path()
+    application = Document(str(files[".docx"]))
+    text = "\n".join([p.text for p in application.paragraphs]
+                     + [cell.text for table in application.tables for row in table.rows for cell in row.cells])
+    return json.loads(open(files[".json"], encoding="utf-8").read()), text
 
 
 def test_two_whole_self_checks_reach_the_cores_verdict_and_the_export_downloads(phone, store, home):
@@ -155,10 +163,11 @@ def test_two_whole_self_checks_reach_the_cores_verdict_and_the_export_downloads(
         reference = replay(home, secretary.events)
         verdict = [reply.text for reply in reference.last if reply.kind == "message"]
         assert verdict and all(text in secretary.texts() for text in verdict)
-        exported = download_export(secretary)
+        exported, application = download_export(secretary)
         reference = replay(home, secretary.events)
         document = next(reply.document for reply in reference.last if reply.kind == "document")
         assert exported == json.loads(document.content) and exported["domain"] == domain and exported["year"] == year
+        assert f"{year}年度" in application and "佐证材料" in application  # the 申报表 as a secretary opens it
         exports.append(exported)
     assert exports[0] != exports[1]
     assert phone.viewport_size == PHONE
