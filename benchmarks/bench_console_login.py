@@ -19,26 +19,18 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from console_process import ZHIBU, start_console
 
 ROOT = Path(__file__).resolve().parents[1]
-ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 NAME, PASSWORD = "基准管理员", "benchmark-password"
 GOAL_DELAY_S, GOAL_RSS_MIB = 2.0, 500
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -94,20 +86,8 @@ def main() -> None:
     environment = {**os.environ, "ZHIBU_HOME": str(home), "ZHIBU_EMBEDDING": "none"}
     subprocess.run([ZHIBU, "console", "add-user", NAME, "--role", "admin"], input=PASSWORD + "\n", text=True,
                    env=environment, check=True, capture_output=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([ZHIBU, "console", "--port", str(port)], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_console(environment)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("zhibu console did not start")
-                time.sleep(0.2)
         owner = httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address="127.0.0.2"),
                              follow_redirects=True, timeout=120)
         timed_real_sign_in(owner)  # the owner's browser has signed in before

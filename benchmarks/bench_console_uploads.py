@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,8 +22,8 @@ import zipfile
 from pathlib import Path
 
 import httpx
+from console_process import ZHIBU, start_console
 
-ZHIBU = str(Path(sys.executable).with_name("zhibu"))
 GOAL_RSS_MIB = 500
 
 
@@ -88,24 +87,8 @@ def main() -> None:
     environment = {**os.environ, "ZHIBU_HOME": str(home), "ZHIBU_EMBEDDING": "none"}
     subprocess.run([ZHIBU, "console", "add-user", "查看员", "--role", "viewer"], input="benchmark-password\n",
                    text=True, env=environment, check=True, capture_output=True)
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([ZHIBU, "console", "--port", str(port)], env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_console(environment)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("zhibu console did not start")
-                time.sleep(0.2)
         clients = []
         for number in range(args.uploads):
             client = httpx.Client(base_url=url, follow_redirects=True, timeout=600,
