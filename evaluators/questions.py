@@ -272,7 +272,11 @@ def read_answer(question: Question, text: str, answers: dict[str, Any] | None = 
     if not word or replies.is_word(word, "unsure"):
         return Reading(None, "不确定")
     if replies.is_word(word, "not_in_use") or (question.not_applicable and replies.mentions(word, "not_in_use")):
-        return Reading(None, question.not_applicable or "不确定")
+        if question.not_applicable:
+            return Reading(None, question.not_applicable)
+        # “没搞积分” typed at a question that has no 不适用 (a step out of turn): said, never read as 不确定.
+        raise Unclear(f"“{_said(word)}”不是这一题的回答：这一题没有“不适用”。{question.hint}",
+                      (Reading(None, "不确定"),))
     whole = (answers or {}).get(question.maximum_key) if question.maximum_key else None
     if whole is not None and replies.is_word(word, "everyone"):  # 都是优秀: as many as the whole
         return Reading(whole, f"全部，{_show(question, whole)}")

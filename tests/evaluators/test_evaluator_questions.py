@@ -398,3 +398,13 @@ def test_split_questions_join_into_their_fact():
     half = {"facts.mechanism_and_secretary#1": True}
     facts = [profile_from_answers("government_organ", 2023, answers).get("facts", {}) for answers in (both, one, half)]
     assert [f.get("mechanism_and_secretary") for f in facts] == [True, False, None]
+
+
+def test_a_not_in_use_reply_at_a_question_without_it_is_said_not_read_as_unsure():
+    """“没搞积分” typed at the 组织评定 question (a step out of turn) was recorded as 不确定 without a word."""
+    from evaluators.questions import Unclear, read_answer
+
+    with pytest.raises(Unclear, match="没有“不适用”") as refused:
+        read_answer(by_key("gacha_village")["org_rating"], "没搞积分")
+    assert [option.shown for option in refused.value.options] == ["不确定"]
+    assert read_answer(by_key("gacha_village")["points_score"], "没搞积分").value is None
