@@ -131,12 +131,13 @@ class CheckState:
 
     def take_back(self) -> str | None:
         """Undo the last answer; returns its key, or None when nothing was answered."""
+        for step in ("picked", "offer"):  # ticks and readings offered belong to the question left behind
+            self.data.pop(step, None)
         if not self.history:
             return None
         key = self.history.pop()
         if key in self.answers:
             self.undone[key] = self.answers.pop(key)
-        self.data.pop("picked", None)
         return key
 
     def scan(self) -> tuple[dict[str, Any], list, Any]:
