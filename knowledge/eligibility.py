@@ -26,6 +26,7 @@ DATA = Path(__file__).parent / "data" / "eligibility.yaml"
 # A figure: digits, or Chinese numerals with a unit or an ordinal (两委, 十星级, 八有 are names, not figures).
 _NUMBER = re.compile(r"(百分之|第)?([0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十]{1,3})(万)?(%|％|成|颗|星|分|名|个|次|人|位|元)?")
 _NOT_A_COUNT = re.compile(r"^[年月日号届]")  # 2023年, 6月: dates, not the figure asked about
+_NONE_AT_ALL = re.compile(r"^[^，,。？?]{0,8}?都(?:没|不|无)")  # "一个大专生都没有": none, not a count of one
 _HEDGED = re.compile(r"一般(?:不得|不能)")
 _THIS_YEAR_ONLY = re.compile(r"当年度|当年|本年度")
 _DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
@@ -112,7 +113,9 @@ def _negated(text: str, start: int, end: int) -> bool:
     """A negation in the phrase's clause ("没拿到班子坚强星", "三务公开没落实"), the question's own
     "能不能 / 会不会" aside."""
     left, right = _clause_bounds(text, start, end)
-    rest = _TAIL.sub("", _asks().sub("", text[left:start] + "|" + text[end:right]))
+    rest = _asks().sub("", text[left:start] + "|" + text[end:right])
+    if right == len(text):  # only the question's last clause ends in its tail; "一个大专生都没有，" is a negation
+        rest = _TAIL.sub("", rest)
     return bool(re.search(_data()["negations"], rest))
 
 
@@ -232,7 +235,8 @@ def _figure_near(text: str, start: int, end: int) -> tuple[float, bool, bool] | 
     best = None
     for m in _NUMBER.finditer(text):
         named = not m.group(2)[0].isdigit() and not (m.group(1) or m.group(4))
-        if named or _NOT_A_COUNT.match(text[m.end():]) or start <= m.start() < end:
+        none_at_all = m.group(2) in ("一", "1") and _NONE_AT_ALL.match(text[m.end():])
+        if named or none_at_all or _NOT_A_COUNT.match(text[m.end():]) or start <= m.start() < end:
             continue
         distance = abs(m.start() - start)
         if best is None or distance < best[0]:

@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 
 from knowledge.analysis import RARE_PASSAGES, Analysis
 from knowledge.answer import ANSWERED, NOT_COVERED, PARTIAL, Quote
-from knowledge.picker import has_type
+from knowledge.picker import has_type, type_present
 from knowledge.question import type_label
 from knowledge.quotes import segment
 from knowledge.terms import Terms, folded
@@ -33,6 +33,7 @@ ANSWERED_COVERAGE = 0.55
 PARTIAL_COVERAGE = 0.25
 _ASKING = re.compile(r"[哪几啥谁咋]|多少|什么")  # "哪几个" asks; it is not a thing the texts could name
 _JOINT = re.compile(r"[和及与‘“’”]")
+FIGURE_KINDS = ("amount", "ratio")  # a figure belongs to the thing its own clause names
 _PER_PERIOD = re.compile(r"(?:每个?|一个?)(?P<unit>月|天|周)|月(?=工资|薪|补贴)")  # an amount per month, day or week
 
 
@@ -80,6 +81,9 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
         typed = False  # "十颗星都是哪十个": a list of another length is not the one asked for
     if analysis.unmet:
         return Verdict(PARTIAL, analysis.unmet[0].what)
+    apart = _figure_apart(analysis, quotes, search)
+    if apart:  # "党费按工资百分之几交": "工作经费…不低于1%" is another thing's rate; say whose is not given
+        return Verdict(PARTIAL, f"{apart}的{type_label(kind)}")
     headings = folded("".join(q.doc.metadata[key] for q in quotes for key in ("section", "document")) + "".join(q.item for q in quotes))
     # A thing the question names that few passages hold, and the quote lacks ("党费"), is what it asks about.
     missing = [w for w in terms.missing(quoted_text + headings, nouns_only=True)
@@ -89,6 +93,21 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     if coverage >= PARTIAL_COVERAGE:
         return Verdict(PARTIAL, caveat(analysis, typed, documents, search))
     return Verdict(NOT_COVERED)
+
+
+def _figure_apart(analysis: Analysis, quotes: list[Quote], search) -> str:
+    """A rare thing the question names that no quoted clause giving the figure asked for holds: the
+    figure quoted is another thing's ("党费" asked, "工作经费…不低于1%" quoted)."""
+    if analysis.kind not in FIGURE_KINDS:
+        return ""
+    figures = [folded(q.doc.metadata["section"] + q.item + u.lead + u.text)  # the clause with its headings
+               for q in quotes for u in q.units if type_present(analysis.kind, u.text)]
+    terms = analysis.terms
+    for word, forms, noun in zip(terms.words, terms.forms, terms.nouns):
+        if (figures and noun and len(word) > 1 and 0 < search.passages_with(word) <= RARE_PASSAGES
+                and not any(form in unit for unit in figures for form in forms)):
+            return word
+    return ""
 
 
 def _counts(thing: str, quotes: list[Quote]) -> bool:

@@ -97,6 +97,12 @@ def test_no_answer_line_when_the_texts_do_not_answer(svc):
         assert answer.status != ANSWERED and not answer.line and not answer.answer.startswith("答：")
 
 
+def test_a_figure_of_another_thing_is_not_offered_as_the_one_asked_for(svc):
+    """"工作经费…不低于1%" is not the 党费 rate: the caveat says whose figure the texts do not give."""
+    answer = svc.ask("党费按工资百分之几交")
+    assert answer.status != ANSWERED and answer.answer.startswith("文件没有直接规定党费的具体比例；")
+
+
 # ---- true caveats -----------------------------------------------------------------------------------
 def _caveated_words(answer: Answer) -> list[str]:
     opening = answer.answer.split("；")[0]

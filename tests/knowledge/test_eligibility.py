@@ -78,6 +78,9 @@ def test_the_answer_line_says_yes_or_no_with_the_condition(question, line, conte
     ("国企党组织工作经费不到工资总额的1%，能评最强吗？", "答：不能"),
     ("没被问责能评最强吗", "答：要看"),  # a negated failing situation does not bar
     ("村两委有人坐过牢还能评最强不", "答：不能"),  # "…不" is the question's tail, not a negation
+    ("村两委里一个大专学历的都没有，能评最强吗", "答：不能"),  # "没有" ends a clause, not the question: a negation
+    ("国企支部里一个四优党员都没有，还能评吗", "答：不能"),  # "一个…都没有" is none, not a count of one
+    ("村两委里有一个大专学历的，能评最强吗", "答：要看"),
 ])
 def test_figures_and_negations_are_judged_by_the_rule(question, verdict, context):
     assert eligibility.pre_answer(question, context).answer.startswith(verdict)
