@@ -169,6 +169,8 @@ def answers_import(
     from knowledge.curated import run_import
 
     run_import(file, starter=starter)
+
+
 web_app = typer.Typer(help="党支部书记使用的网页对话（手机浏览器）。", options_metavar="[选项]")
 app.add_typer(web_app, name="web")
 

@@ -98,6 +98,19 @@ def postgres_url():
 
 
 # ---- the console, served --------------------------------------------------------------------------
+def login_page_of(server: subprocess.Popen, port: int):
+    """The /login page of a `zhibu console` process on `port`, once it answers (60 s at most)."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+        except httpx.TransportError:
+            assert server.poll() is None and time.monotonic() < deadline, "zhibu console did not start"
+            time.sleep(0.2)
+
+
 class ServedConsole:
     """The console as `zhibu console` serves it (console.server.server_config), in a thread."""
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from console.app import create_app
 from records.store import open_records
 from tests.conftest import ZHIBU, run_zhibu
-from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port, read_only, tiny_disk
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port, login_page_of, read_only, tiny_disk
 from zhibu.settings import Settings, get_settings
 
 QUESTION = "党员评议优秀比例要达到多少？\n"
@@ -77,14 +77,7 @@ def test_a_database_server_that_is_down_gives_chinese_from_the_first_page(settin
     server = subprocess.Popen([ZHIBU, "console", "--port", str(port)], stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "ZHIBU_HOME": str(settings.zhibu_home), "ZHIBU_EMBEDDING": "none"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, "zhibu console did not start"
-                time.sleep(0.2)
+        page = login_page_of(server, port)
         assert page.status_code == 200 and "登录管理台" in page.text
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)

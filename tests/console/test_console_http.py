@@ -25,7 +25,7 @@ from console.stats import every_day
 from console.targets import parse_value
 from records.store import CHINA, PendingGroup, now, open_records
 from tests.conftest import ZHIBU, run_zhibu
-from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port
+from tests.console.conftest import ADMIN, LOCAL, PASSWORD, free_port, login_page_of
 from zhibu.errors import BadInput
 from zhibu.settings import get_settings
 
@@ -143,14 +143,7 @@ def test_zhibu_console_serves_the_pages_with_one_command(settings):
     env = {**os.environ, "ZHIBU_HOME": str(settings.zhibu_home), "ZHIBU_EMBEDDING": "none"}
     server = subprocess.Popen([ZHIBU, "console", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, "zhibu console did not start"
-                time.sleep(0.2)
+        login = login_page_of(server, port)
         assert login.status_code == 200 and "登录管理台" in login.text
     finally:
         server.terminate()
