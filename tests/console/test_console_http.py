@@ -9,7 +9,6 @@ import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
