@@ -88,9 +88,15 @@ def topics() -> tuple[Topic, ...]:
     rules = tuple(Topic(key, tuple((phrase, False) for phrase in spec["asked_as"]), None, spec["answer"])
                   for key, spec in data["rules"].items())
     return rules + tuple(
-        Topic(cid, tuple((p, False) for p in spec.get("asked_as", ())) + tuple((p, True) for p in spec.get("fails_as", ())),
-              known[cid][0])
+        Topic(cid, tuple((p, False) for p in [*spec.get("asked_as", ()), *_listed_items(*known[cid][:2])])
+              + tuple((p, True) for p in spec.get("fails_as", ())), known[cid][0])
         for cid, spec in data["criteria"].items() if cid in known)
+
+
+def _listed_items(domain: str | None, criterion) -> tuple[str, ...]:
+    """The items a domain's list criterion requires ("六有": 场所、党旗…): naming one ("没有档案柜") asks
+    about it. (The common 五个基本 checklists name what the domains' own criteria name more precisely.)"""
+    return tuple(item for item in getattr(criterion.check, "items", ()) if domain and len(item) > 1)
 
 
 def rule_citation(topic: Topic):
@@ -116,6 +122,8 @@ def _negated(text: str, start: int, end: int) -> bool:
     rest = _asks().sub("", text[left:start] + "|" + text[end:right])
     if right == len(text):  # only the question's last clause ends in its tail; "一个大专生都没有，" is a negation
         rest = _TAIL.sub("", rest)
+    if _asks().search(text, left, start) and left > 0:  # "待遇没保障，算不算做到五个到位": the clause before says it
+        rest += "|" + text[_clause_bounds(text, left - 1, left - 1)[0]:left - 1]
     return bool(re.search(_data()["negations"], rest))
 
 
@@ -152,8 +160,8 @@ def best_match(text: str, domains: set[str]) -> Match | None:
 def pre_answer(question: str, context) -> Answer | None:
     """The rulebook's answer to a yes/no eligibility question, else None."""
     text = re.sub(r"\s+", "", question)
-    if not _asks().search(text):
-        return None
+    if not _asks().search(text) or re.search(_data()["figure_asked"], text):
+        return None  # "一年得挣多少钱才算达标" asks for the figure: retrieval quotes it
     named = {domain for _, domain in domain_mentions(text)}
     domains = named or ({context.domain} if context.domain else set())
     match = best_match(text, domains)
@@ -187,16 +195,24 @@ def _criterion_line(text: str, match: Match, citation, year: int) -> str:
     fails = _judged_by_figure(text, match, criterion, year)
     state = match.state if fails is None else (FAILS if fails else PASSES)
     where = f"按{_domain_label(domain)}的评定标准，" if domain else ""
+    reply = _reply(text)
     if state == ASKS:
         return f"要看：{where}须{criterion.requirement}，其他各项条件也都要符合。"
     if state == PASSES:
-        return f"要看：{where}这一条（{criterion.requirement}）不妨碍评定，其他各项条件也都要符合。"
+        return f"{reply.get('passes', '要看')}：{where}这一条（{criterion.requirement}）不妨碍评定，其他各项条件也都要符合。"
     refusal = "一般不能" if _HEDGED.search(citation.quote) else "不能"
-    line = f"{refusal}，如果{_failing_situation(criterion, rules)}" + (f"（{_domain_label(domain)}的评定标准）" if domain else "")
+    situation = _failing_situation(criterion, rules)
+    line = f"{reply['fails']}：{situation}的，{refusal}评定" if reply else f"{refusal}，如果{situation}"
+    line += f"（{_domain_label(domain)}的评定标准）" if domain else ""
     earlier = next((word for word in _data()["earlier"] if word in text), None)
     if earlier and _THIS_YEAR_ONLY.search(criterion.requirement + citation.quote):
         line += f"；{earlier}的{match.phrase.removeprefix('被')}不在此条之内（此条只看当年度）"
     return line + "。"
+
+
+def _reply(text: str) -> dict[str, str]:
+    """The yes/no words in the question's own terms ("影响…吗": 会影响; "算不算达标": 不算); {} for 能 / 不能."""
+    return next((reply for reply in _data()["replies"] if re.search(reply["asked"], text)), {})
 
 
 def _failing_situation(criterion, rules) -> str:
@@ -236,7 +252,7 @@ def _figure_near(text: str, start: int, end: int) -> tuple[float, bool, bool] | 
     for m in _NUMBER.finditer(text):
         named = not m.group(2)[0].isdigit() and not (m.group(1) or m.group(4))
         none_at_all = m.group(2) in ("一", "1") and _NONE_AT_ALL.match(text[m.end():])
-        if named or none_at_all or _NOT_A_COUNT.match(text[m.end():]) or start <= m.start() < end:
+        if named or none_at_all or _NOT_A_COUNT.match(text[m.end():]) or start <= m.start() < m.end() <= end:
             continue
         distance = abs(m.start() - start)
         if best is None or distance < best[0]:

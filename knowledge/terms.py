@@ -19,6 +19,8 @@ UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): collo
 
 
 _MARKS = re.compile(r"[“”‘’\"'《》「」『』]")
+# A word that asks ("啥时候", "哪年哪月", "几颗", "多久") names the kind of answer, not what it is about.
+_ASKING = re.compile(r"[哪几啥谁咋]|多少|什么|多久|多长|多大|怎么|怎样|如何")
 
 
 @lru_cache(maxsize=8192)
@@ -38,7 +40,7 @@ class Terms:
 
     @classmethod
     def of(cls, question: str, search, focus: str | None = None) -> "Terms":
-        terms = key_terms(question)
+        terms = [term for term in key_terms(question) if not _asks(term[0], search)]
         own = {word for word, _, _ in key_terms(focus)} if focus else set()
         return cls(tuple(tuple(folded(f) for f in forms) for _, forms, _ in terms),
                    tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),
@@ -64,6 +66,11 @@ class Terms:
 
     def forms_of(self, word: str) -> tuple[str, ...]:
         return self.forms[self.words.index(word)]
+
+
+def _asks(word: str, search) -> bool:
+    """A question word the texts never use: it says what kind of answer is wanted, nothing to find."""
+    return bool(_ASKING.search(word)) and not search.passages_with(word)
 
 
 def _weight(search, word: str, noun: bool) -> float:

@@ -86,10 +86,24 @@ def test_figures_and_negations_are_judged_by_the_rule(question, verdict, context
     assert eligibility.pre_answer(question, context).answer.startswith(verdict)
 
 
+@pytest.mark.parametrize("question, verdict", [
+    ("村里三务公开一直没落实，会不会影响评最强", "答：会影响："),  # answered in the question's own terms
+    ("书记今年没被处分，影响评最强吗", "答：不影响："),
+    ("非公企业活动室还缺书报，算达标吗", "答：不算："),  # an item of the 六有 list names the criterion
+    ("社区网格员都配齐了，可工作经费没落实，算不算做到五个到位", "答：不算："),  # the clause before says how
+    ("机关支部年度考核排名第六，还能评最强吗", "答：不能"),  # a place after the first three
+    ("机关支部年度考核排名第二，还能评最强吗", "答：要看"),
+    ("学校支部党员名师比例比全校平均少，能评最强吗", "答：不能"),
+])
+def test_the_reply_follows_the_way_the_question_asks(question, verdict, context):
+    assert eligibility.pre_answer(question, context).answer.startswith(verdict)
+
+
 @pytest.mark.parametrize("question", [
     "最强党支部多长时间评定一次？", "负面情形有哪些？", "党费按工资百分之几交", "村里评上最强有啥奖励？",
     "能不能评上跟天气有关系吗",  # an eligibility question about nothing the rulebook knows
     "新成立的支部能评不 软弱涣散的能评不",  # two questions: the multi-part answer takes them one by one
+    "村集体经济一年收入多少才算达标",  # asks for the figure, which retrieval quotes
 ])
 def test_other_questions_are_left_to_retrieval(question, context):
     assert eligibility.pre_answer(question, context) is None
