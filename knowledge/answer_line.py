@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from knowledge.analysis import Analysis
 from knowledge.answer import Quote
+from knowledge.judge import parallel_clauses, top_level
 from knowledge.question import qualifier_patterns, type_exact, type_present
 from knowledge.quotes import Unit, segment
 from knowledge.terms import folded
@@ -21,6 +22,13 @@ from knowledge.text import vocabulary
 MAX_LINE = 90
 SHORT_CLAUSE = 12  # characters: a longer line keeps only the clauses holding the answer
 MAX_ITEMS = 8
+# What a list question names around its question word: the verb before ("要防止哪些") and the kind of
+# thing after ("哪些部门"); a series whose clause holds them is the one asked for.
+_ASKED_LIST = re.compile(r"([\u4e00-\u9fff]{2})?(?:哪些|哪几[个项种类条方]?|什么)([\u4e00-\u9fff]{2})?")
+_SERIES = re.compile(r"(?:[^、，“”‘’（）]|（[^（）]*）)+(?:、(?:[^、，“”‘’（）]|（[^（）]*）)+)+")  # "旗县（市、区）" is one item
+_NAME_AFTER = re.compile(r"[“‘]([^”’]{2,6})[”’]")
+_GENERIC_CATEGORY = re.compile(r"情况|情形|条件|要求|标准|内容|东西|事情|地方")  # names no kind of item
+_ABBREVIATION = re.compile(r"哪[一二三四五六七八九十两]个?([^个项种条类件\W\d])")  # "哪四优": each item holds 优
 _MARKER = re.compile(r"^(?:\d{1,2}[.、]|（\d{1,2}）|（[一二三四五六七八九十]+）|[一二三四五六七八九十]+[、是要])")
 _ENDING = re.compile(r"[；，、：。]+$")
 _FORBIDS = re.compile(r"不得|不能|不予|严禁|不再|取消|不作为|不列入|不允许")
@@ -111,24 +119,70 @@ def _open_line(analysis: Analysis, quotes: list[Quote]) -> str:
 
 
 def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
-    """The items of the quoted list (its titles where they have one), or the series of a sentence."""
-    best = _best(analysis, _units(quotes))
-    if best.text.count("、") >= 2:  # "六有是哪六有": the series the question names, not the list around it
-        return _line(max(_clauses(best.text), key=lambda c: c.count("、")))
-    quote = quotes[0]
-    items = [u for u in quote.units if u.item is not None]
-    if len({u.item for u in items}) >= 2:
-        firsts = {}
-        for unit in items:
+    """The list the question asks for, among the quoted ones: a quote's numbered items (their titles where
+    they have one) or the sentence clause holding a series ("A、B和C"). Preferred in turn: the length the
+    question names ("哪五个"); items holding the abbreviation's character ("哪四优": 政治素质优…); a clause
+    naming what the question asks for ("要防止哪些", "哪些部门": "…等执纪执法部门"); the sentence (or for
+    numbered items, the heading and lead-in) covering most of the question."""
+    asked = _ASKED_LIST.search(analysis.asks)
+    verb, category = (asked.group(1), asked.group(2)) if asked else (None, None)
+    category = None if category and _GENERIC_CATEGORY.match(category) else category
+    short = _ABBREVIATION.search(analysis.asks)  # "哪四优": the series named “四优”, or whose items hold 优
+    mark = short.group(1) if short else None
+    # (items, their clause, the sentence's coverage of the question, the line, the name that follows the series)
+    candidates: list[tuple[list[str], str, float, str, str]] = []
+    numbered = _numbered(quotes[0])
+    if len(numbered) >= 2:
+        lead_in = folded(quotes[0].doc.metadata["section"] + "".join(u.text for u in quotes[0].units if u.item is None))
+        candidates.append((numbered, lead_in, analysis.terms.coverage(lead_in), "答：\n" + "\n".join(
+            f"{n}. {title}" for n, title in enumerate(numbered[:MAX_ITEMS], start=1)), ""))
+    for unit in _units(quotes):
+        coverage = analysis.terms.coverage(folded(unit.lead + unit.text))
+        for clause in _clauses(unit.text):
+            for items, named in _series(clause):
+                candidates.append((items, folded(clause), coverage, _line(clause), named))
+        for run in parallel_clauses(unit.text):  # "不设置…，不搞…，不搞…"
+            candidates.append((run, folded("，".join(run)), coverage, _line("，".join(run)), ""))
+    if not candidates:  # "A、B等": a short series of the best sentence
+        series = [u for u in _units(quotes) if "、" in u.text]
+        return _line(max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))) if series else ""
+
+    def fit(candidate: tuple[list[str], str, float, str, str]) -> tuple:
+        items, words, coverage, _, name = candidate
+        marked = 1.0 if short and short.group() [1:] in name else sum(mark in item for item in items) / len(items) if mark else 0.0
+        named = 2 * bool(verb and verb in words) + bool(category and category in words)
+        return len(items) == analysis.items, marked, named, coverage, analysis.terms.coverage(words)
+
+    return max(candidates, key=fit)[3]  # the first of equals: the picker's order
+
+
+def _series(clause: str) -> list[tuple[list[str], str]]:
+    """The series of a clause ("A、B、C" or "A、B和C"; a quotation or a comma ends one), each with the
+    name that follows it ("…群众评价“四优”党员": 四优); the "；" pieces of a bracketed list are one too."""
+    found = []
+    for match in _SERIES.finditer(clause):
+        items = [piece for part in top_level(match.group(), "、") for piece in _last_joint(part)]
+        name = _NAME_AFTER.match(clause, match.end())
+        if len(items) >= 3:
+            found.append((items, name.group(1) if name else ""))
+    for inside in re.findall(r"（([^（）]*；[^（）]*)）", clause):
+        found.append(([piece for piece in inside.split("；") if piece], ""))
+    return found
+
+
+def _last_joint(item: str) -> list[str]:
+    """"基本制度和基本保障": two items when a joint stands inside the series' last item."""
+    return re.split(r"(?<=.{2})[和及与](?=.{2})", item, maxsplit=1)
+
+
+def _numbered(quote: Quote) -> list[str]:
+    """A quote's numbered items, each as its title or first clause."""
+    firsts: dict[int, Unit] = {}
+    for unit in quote.units:
+        if unit.item is not None:
             firsts.setdefault(unit.item, unit)
-        seg = segment(quote.doc.page_content)
-        titles = [_item_text(seg, unit) for unit in firsts.values()][:MAX_ITEMS]
-        return "答：\n" + "\n".join(f"{n}. {title}" for n, title in enumerate(titles, start=1))
-    series = [u for u in _units(quotes) if u.text.count("、") >= 2]
-    if series:
-        clause = max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))
-        return _line(clause)
-    return ""
+    seg = segment(quote.doc.page_content)
+    return [_item_text(seg, unit) for unit in firsts.values()]
 
 
 def _item_text(seg, unit: Unit) -> str:

@@ -70,6 +70,8 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     quoted_text = folded("".join(q.text for q in quotes))
     coverage = max(q.coverage for q in quotes)
     typed = has_type(kind, [u for q in quotes for u in q.units])
+    if kind == "list" and not typed:  # a list written as clauses ("不设置…，不搞…，不搞…")
+        typed = any(parallel_clauses(u.text) for q in quotes for u in q.units)
     period = _PER_PERIOD.search(analysis.text)
     if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
@@ -151,12 +153,25 @@ def enumerations(quotes: list[Quote]) -> set[int]:
     "；" pieces of a sentence, and the runs of each "、" series (in the text and inside its brackets)."""
     items = {len({u.item for u in q.units if u.item is not None}) for q in quotes}
     texts = [t for q in quotes for u in q.units for t in [u.text, *re.findall(r"（([^（）]*)）", u.text)]]
-    clauses = [clause for text in texts for clause in _top_level(re.sub(r"[，；：。]", "，", text), "，")]
-    pieces = {len(_top_level(text, "；")) for text in texts}  # "（即……“三中心”；……“三宣传”；……）"
-    return items | pieces | {run for clause in clauses for run in _series_runs(clause)}
+    clauses = [clause for text in texts for clause in top_level(re.sub(r"[，；：。]", "，", text), "，")]
+    pieces = {len(top_level(text, "；")) for text in texts}  # "（即……“三中心”；……“三宣传”；……）"
+    parallel = {len(run) for text in texts for run in parallel_clauses(text)}
+    return items | pieces | parallel | {run for clause in clauses for run in _series_runs(clause)}
 
 
-def _top_level(text: str, mark: str) -> list[str]:
+def parallel_clauses(text: str) -> list[list[str]]:
+    """Runs of three or more clauses opening alike ("不设置…，不搞…，不搞…"): a list written as clauses."""
+    runs: list[list[str]] = []
+    for clause in top_level(re.sub(r"[；。]", "，", text), "，"):
+        clause = clause.strip()
+        if runs and clause and runs[-1][-1][:1] == clause[:1]:
+            runs[-1].append(clause)
+        elif clause:
+            runs.append([clause])
+    return [run for run in runs if len(run) >= 3]
+
+
+def top_level(text: str, mark: str) -> list[str]:
     """`text` split at `mark` outside brackets ("旗县（市、区）、苏木乡镇" is two pieces)."""
     pieces, depth, start = [], 0, 0
     for i, char in enumerate(text):
@@ -171,7 +186,7 @@ def _series_runs(clause: str) -> list[int]:
     """Lengths of the "、" series in a clause: a series ends at a quotation mark ("凝聚保障力‘四强’…") or
     takes one more item after 和/及/与 ("群众和社会"); "和谐" opening an item is a word, not a joint."""
     runs, run = [], 0
-    for piece in _top_level(clause, "、"):
+    for piece in top_level(clause, "、"):
         run += 1
         joint = _JOINT.search(piece, 1)
         if joint and run == 1:  # "…建设与‘政治功能强": the series starts after it

@@ -73,10 +73,17 @@ def _asks(word: str, search) -> bool:
     return bool(_ASKING.search(word)) and not search.passages_with(word)
 
 
+def _in_dictionary(word: str) -> bool:
+    """A word of jieba's dictionary, not a run its HMM cut from colloquial wording ("旗用", "分能")."""
+    from knowledge.judge import is_dictionary_word
+
+    return is_dictionary_word(word)
+
+
 def _weight(search, word: str, noun: bool) -> float:
     """IDF, less for what carries less: a verb or adverb (more so one the texts never use), one character."""
     found_in = search.passages_with(word)
-    share = 1.0 if noun else (ACTION_SHARE if found_in else UNSEEN_ACTION_SHARE)
+    share = 1.0 if noun and (found_in or _in_dictionary(word)) else (ACTION_SHARE if found_in else UNSEEN_ACTION_SHARE)
     if found_in > GENERIC_PASSAGES * len(search.passages):  # "最强党支部": in most passages, tells little
         share *= GENERIC_SHARE
     return search.idf(word) * share * (SINGLE_CHAR_SHARE if len(word) == 1 else 1.0)
