@@ -79,7 +79,7 @@ def analyse(search, text: str, this_year: int, *, asks: str | None = None, domai
     return Analysis(text, asks, kind, yes_no, tuple(years_asked(text, this_year)),
                     tuple(constraints(text, search.corpus_text, search.corpus_years, this_year)), key, bool(named),
                     sections, boost, terms, rare_terms(terms, search), items_named(asks) if kind == "list" else None,
-                    counted_thing(asks) if kind == "count" else None, asks_definition(asks), prefer)
+                    counted_thing(asks) if kind in ("count", "quantity") else None, asks_definition(asks), prefer)
 
 
 def rare_terms(terms: Terms, search) -> tuple[tuple[str, ...], ...]:

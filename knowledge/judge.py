@@ -77,8 +77,8 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
     if analysis.counted and in_knowledge_base(analysis.counted, search) and not _counts(analysis.counted, quotes):
         typed = False  # "几个委员": a figure of something else ("八项基本任务") is not the answer
-    if analysis.defines and not all(_defines(term, quotes) for term in _named_terms(analysis.text, search.generation)):
-        typed = False  # "三好一满意具体指啥": a passage naming it in passing does not say what it is
+    if (analysis.defines or analysis.items) and not all(_defines(term, quotes) for term in _named_terms(analysis.text, search.generation)):
+        typed = False  # "三好一满意具体指啥", "三个表率是哪三个": a passage naming it in passing does not say what it is
     if analysis.items and analysis.items not in enumerations(quotes):
         typed = False  # "十颗星都是哪十个": a list of another length is not the one asked for
     if analysis.unmet:
@@ -143,7 +143,8 @@ def _defines(term: str, quotes: list[Quote]) -> bool:
             for match in re.finditer(re.escape(term), unit.text):
                 after = unit.text[match.end():].lstrip("”’")
                 before = re.split(r"[，。；]", unit.text[:match.start()])[-1]
-                if re.match(r"是指|就是|即|指|包括|：|是", after) or before.count("、") >= 2:
+                leads_up = before.count("、") >= 2 and not before.rstrip("“‘").endswith(("”", "’"))  # not "…“六个好”“三个表率”"
+                if re.match(r"是指|就是|即|指|包括|：|是|[^，。]{0,4}（即", after) or leads_up:
                     return True
     return False
 

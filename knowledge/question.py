@@ -87,7 +87,7 @@ def counted_thing(question: str) -> str | None:
     for n, pair in enumerate(words):
         if _COUNTER.match(pair.word):
             rest = [p for p in words[n + 1:n + 3] if not _MEASURE.match(p.word)]
-            noun = rest and len(rest[0].word) > 1 and rest[0].flag.startswith("n")
+            noun = rest and len(rest[0].word) > 1 and rest[0].flag.startswith(("n", "x"))  # x: our own terms (等次)
             return rest[0].word if noun else None  # "哪几颗必须有": 必须 is not what is counted
     return None
 
