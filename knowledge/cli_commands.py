@@ -98,10 +98,15 @@ def run_ask(question: str | None, *, as_json: bool, k: int, questions_file: Path
         print(format_answer(answer))
 
 
-def run_eval_qa(file: Path, *, k: int, as_json: bool, min_hit5: float) -> None:
-    from knowledge.evaluation import evaluate_questions, format_report, load_cases
+def run_eval_qa(file: Path, *, k: int, as_json: bool, min_hit5: float, judged: Path | None = None,
+                to_judge: Path | None = None) -> None:
+    from knowledge.evaluation import evaluate_questions, format_report, load_cases, load_judgements
 
-    report = evaluate_questions(_service(), load_cases(file), k=k)
+    report = evaluate_questions(_service(), load_cases(file), k=k, judged=load_judgements(judged) if judged else None)
+    if to_judge is not None:  # the lines a reader has not judged yet, with what they rest on
+        fields = ("id", "question", "expected", "line", "first_quote")
+        to_judge.write_text("".join(json.dumps({key: row[key] for key in fields}, ensure_ascii=False) + "\n"
+                                    for row in report["to_judge"]), encoding="utf-8")
     if as_json:
         emit_json(report)
     else:

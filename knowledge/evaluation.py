@@ -82,7 +82,22 @@ def contains(text: str, alternatives: list[str]) -> bool:
     return any(fold_for_match(g) in folded for g in alternatives)
 
 
-def evaluate_questions(service, cases: list[dict], k: int = 5) -> dict:
+def load_judgements(path: Path) -> dict[tuple[str, str], bool]:
+    """A reader's verdicts on answer lines: JSONL {"question", "line", "right": bool, "why"}, keyed by
+    (question, line) — a line that has changed since is not judged."""
+    judged = {}
+    for number, line in enumerate(read_utf8(path, "评判文件").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            judged[(row["question"], row["line"])] = bool(row["right"])
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise BadInput(f"{path}:{number}: 需要 question/line/right 字段 (bad JSONL line)") from exc
+    return judged
+
+
+def evaluate_questions(service, cases: list[dict], k: int = 5, judged: dict[tuple[str, str], bool] | None = None) -> dict:
     rows, latencies = [], []
     for conversation in conversations(cases):
         context = None
@@ -91,7 +106,9 @@ def evaluate_questions(service, cases: list[dict], k: int = 5) -> dict:
             answer = service.ask(case["question"], k=k, context=context)
             latencies.append(time.perf_counter() - started)
             context = answer.context
-            rows.append(_row(case, answer, turn))
+            row = _row(case, answer, turn)
+            row["judged"] = (judged or {}).get((row["question"], row["line"])) if row["typed"] else None
+            rows.append(row)
     return _summary(rows, latencies)
 
 
@@ -130,7 +147,12 @@ def _row(case: dict, answer, turn: int) -> dict:
             "typed": answerable and case.get("kind") in TYPED and bool(case.get("answer")),
             "line_right": line_holds(answer.line, case.get("answer") or "", case.get("kind", "")),
             "off_topic": case.get("kind") == OFF_TOPIC,
-            "handled": answer.intent != QUESTION and not answer.citations, "caveat": answer.status == PARTIAL}
+            "handled": answer.intent != QUESTION and not answer.citations, "caveat": answer.status == PARTIAL,
+            "line": answer.line, "expected": case.get("answer") or "", "first_quote": _first_quote(answer)}
+
+
+def _first_quote(answer) -> str:
+    return answer.citations[0].text if answer.citations else ""
 
 
 def _correct(row: dict) -> bool:
@@ -171,6 +193,9 @@ def _summary(rows: list[dict], latencies: list[float]) -> dict:
         "answered_without_caveat": share(sum(1 for r in answerable if r["status"] == ANSWERED), len(answerable)),
         "typed": len(typed),
         "answer_line_right": share(sum(1 for r in typed if r["line_right"]), len(typed)),
+        "lines_judged": sum(1 for r in typed if r["judged"] is not None),
+        "answer_line_judged_right": share(sum(1 for r in typed if r["judged"]), sum(1 for r in typed if r["judged"] is not None)),
+        "to_judge": [r for r in typed if r["judged"] is None],
         "off_topic": len(off_topic),
         "off_topic_handled": share(sum(1 for r in off_topic if r["handled"]), len(off_topic)),
         "confusion": confusion,
@@ -197,14 +222,17 @@ def format_report(report: dict) -> str:
         f"gold in answer text {report['gold_in_answer']:.3f}  (answered {report['answered']}/{report['answerable']})",
         f"answered without a caveat {report['answered_without_caveat']:.3f} of answerable",
         f"uncovered not presented as answered {report['uncovered_not_answered']:.3f}  "
-        f"(refused {report['uncovered_refused']}/{report['uncovered']})",
+        f"(refused {report['uncovered_refused']}/{report['uncovered']})" if report["uncovered"] else "no uncovered questions",
         f"false refusals {report['false_refusals']}/{report['answerable']} ({report['false_refusal_rate']:.3f})",
         "outcomes       " + "  ".join(f"{status:>11}" for status in STATUSES),
     ]
     for expected, counts in report["confusion"].items():
         lines.append(f"  {expected:<12} " + "  ".join(f"{counts.get(status, 0):>11}" for status in STATUSES))
     if report["typed"]:
-        lines.append(f"answer line right {report['answer_line_right']:.3f} of {report['typed']} typed questions")
+        lines.append(f"answer line right {report['answer_line_right']:.3f} of {report['typed']} typed questions (automatic check)")
+    if report["lines_judged"]:
+        lines.append(f"answer line right {report['answer_line_judged_right']:.3f} of {report['lines_judged']} lines judged "
+                     f"by a reader; {len(report['to_judge'])} lines not yet judged")
     if report["off_topic"]:
         lines.append(f"off-topic handled {report['off_topic_handled']:.3f} of {report['off_topic']}")
     if report["multi_part_questions"]:

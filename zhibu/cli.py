@@ -53,11 +53,13 @@ def eval_qa(
     k: int = typer.Option(5, "--k", help="计算命中率时看前几个段落。"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果。"),
     min_hit5: float = typer.Option(0.0, "--min-hit5", help="hit@5 低于此值时以状态 1 退出。"),
+    judged: Optional[Path] = typer.Option(None, "--judged", help="读者对答句的评判（JSONL：question、line、right）。"),
+    to_judge: Optional[Path] = typer.Option(None, "--to-judge", help="把还没有评判的答句写到这个文件，供读者评判。"),
 ) -> None:
     """在问题集上评估检索与拒答质量。"""
     from knowledge.cli_commands import run_eval_qa
 
-    run_eval_qa(file, k=k, as_json=as_json, min_hit5=min_hit5)
+    run_eval_qa(file, k=k, as_json=as_json, min_hit5=min_hit5, judged=judged, to_judge=to_judge)
 
 
 @app.command(options_metavar="[选项]")

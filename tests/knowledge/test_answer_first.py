@@ -5,6 +5,7 @@ turn only, each part of a message asked alone, typos of the texts' words — thr
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 
 from knowledge.analysis import analyse
 from knowledge.answer import ANSWERED, IDENTITY, OFF_TOPIC, Answer, Citation
-from knowledge.evaluation import line_holds, polarity
+from knowledge.evaluation import evaluate_questions, format_report, line_holds, load_judgements, polarity
 from knowledge.judge import caveat, in_knowledge_base, unknown_nouns
 from knowledge.service import QAService
+from knowledge.terms import Terms
 from knowledge.text import tokenize
 from zhibu.settings import Settings
 from zhibu.text import fold_for_match
@@ -73,6 +75,30 @@ def test_a_list_is_answered_as_a_short_numbered_list(svc):
     answer = svc.ask("哪些情况不能评最强")
     assert answer.line.startswith("答：\n1. ") and "\n5. " in answer.line
     assert_line_from_quotes(answer)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("国企四强党组织是哪四强", "政治引领力、推动发展力、改革创新力、凝聚保障力"),  # the series named “四强”
+    ("社会评价时要向哪些执纪执法部门了解情况", "法院、检察院、公安"),  # the clause naming what is asked for
+    ("党群服务中心建设要防止哪些问题", "贪大求洋"),  # …and the verb it is asked with
+    ("力戒形式主义有哪几个不搞", "不搞层层加码"),  # a list written as parallel clauses
+])
+def test_a_list_question_gets_the_list_it_asks_for(svc, question, expected):
+    answer = svc.ask(question)
+    assert answer.status == ANSWERED and answer.line.startswith("答：") and expected in answer.line
+    assert_line_from_quotes(answer)
+
+
+def test_question_words_are_not_what_the_texts_must_hold(search):
+    """"哪年哪月", "啥时候" say what kind of answer is wanted; they are never missing from a quote."""
+    words = Terms.of("支部工作条例是啥时候出的，哪年哪月", search).words
+    assert "条例" in words and not {"啥时候", "哪年哪月"} & set(words)
+
+
+def test_a_figure_asked_of_a_thing_must_be_that_things(svc):
+    """"多少群众参加": the 90% of 党员 is another thing's figure; "几个等次": no count of 等次 stands in the texts."""
+    for question in ("群众评判的时候至少要多少群众参加", "民主评议党员一共分几个等次"):
+        assert svc.ask(question).status != ANSWERED
 
 
 @pytest.mark.parametrize("question, word", [
@@ -255,6 +281,22 @@ def test_a_pre_retrieval_answerer_answers_its_part_and_numbers_continue(svc, sea
 ])
 def test_an_answer_line_is_judged_by_the_key_content_of_the_expected_answer(line, expected, kind, right):
     assert line_holds(line, expected, kind) is right
+
+
+def test_a_readers_judgement_counts_only_for_the_line_it_judged(svc, tmp_path):
+    cases = [{"id": "j1", "question": "融合党建先在哪个盟市搞", "gold": ["赤峰市"], "answerable": True, "kind": "fact",
+              "answer": "赤峰市"},
+             {"id": "j2", "question": "最强党支部多久评一次", "gold": ["每年"], "answerable": True, "kind": "fact",
+              "answer": "原则上每年评定一次"}]
+    line = svc.ask(cases[0]["question"]).line
+    judged_file = tmp_path / "judged.jsonl"
+    judged_file.write_text(json.dumps({"question": cases[0]["question"], "line": line, "right": False, "why": "测试"},
+                                      ensure_ascii=False) + "\n" + json.dumps({"question": cases[1]["question"],
+                                      "line": "答：一个旧的答句。", "right": True}, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = evaluate_questions(svc, cases, judged=load_judgements(judged_file))
+    assert report["lines_judged"] == 1 and report["answer_line_judged_right"] == 0.0  # the reader said no
+    assert [row["id"] for row in report["to_judge"]] == ["j2"]  # its line changed since it was judged
+    assert "1 lines not yet judged" in format_report(report)
 
 
 def test_polarity_reads_the_first_words():
