@@ -8,6 +8,7 @@ rulebook and turns them into `BadInput`.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -400,6 +401,25 @@ def facts_model(domain: str) -> type[BaseModel]:
     return create_model(f"{domain}_facts", __base__=_Strict, **fields)
 
 
+def _build(*models: type[BaseModel]) -> None:
+    """Build the validators of deferred models not built yet, without pydantic's search for plugins: it
+    reads the entry points of every installed package (~25 ms of a cold `zhibu check`) for observability
+    plugins Zhibu does not use. typer builds its own validators the same way."""
+    pending = [model for model in models if not model.__pydantic_complete__]
+    if not pending:
+        return
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        for model in pending:
+            model.model_rebuild()
+    finally:
+        if previous is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
+
+
 _CONTAINERS = {"negative": Negative, "basic": Basic, "facts": None, "parameters": None}
 
 
@@ -460,6 +480,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     dotted = _dotted_keys(data)
     raw_facts = data.pop("facts", {})
     problems: list[tuple[str, dict]] = []
+    _build(Negative, Basic, Profile)  # Negative and Basic too: Profile's defaults construct them
     try:
         profile = Profile.model_validate(data)
     except ValidationError as error:
@@ -468,6 +489,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     domain = profile.domain if profile else _known_domain(data.get("domain"))
     facts = None
     if domain:
+        _build(facts_model(domain))
         try:
             facts = facts_model(domain).model_validate(raw_facts)
         except ValidationError as error:
