@@ -251,6 +251,7 @@ class FieldSpec(NamedTuple):
     choices: dict[str, str] | None = None
     default: Any = None
     read: Callable[[Any], Any] | None = None
+    read_item: Callable[[Any], Any] | None = None  # a list's items (multi)
     required: bool = False
 
 
@@ -259,7 +260,7 @@ def _enum(labels: dict[str, str]) -> FieldSpec:
 
 
 def _items(labels: dict[str, str]) -> FieldSpec:
-    return FieldSpec("multi", choices=labels, read=_to_list)
+    return FieldSpec("multi", choices=labels, read=_to_list, read_item=_choice(labels))
 
 
 Flag = FieldSpec("bool", read=_to_bool)
@@ -458,7 +459,7 @@ def _annotation(spec: FieldSpec) -> Any:
     if spec.kind in ("enum", "domain"):
         kind = Literal[tuple(spec.choices)]
     elif spec.kind == "multi":
-        kind = list[Annotated[Literal[tuple(spec.choices)], BeforeValidator(_choice(spec.choices))]]
+        kind = list[Annotated[Literal[tuple(spec.choices)], BeforeValidator(spec.read_item)]]
     else:
         kind = _PYTHON_TYPES[spec.kind]
     metadata = [Field(**limits)] if limits else []
@@ -655,7 +656,7 @@ def _plain(spec: FieldSpec, value: Any) -> Any:
     if kind in ("enum", "domain") and kind_of is str and value in spec.choices:
         return value
     if kind == "multi" and kind_of is list:
-        items = [_choice(spec.choices)(item) for item in value]
+        items = [spec.read_item(item) for item in value]
         if all(type(item) is str and item in spec.choices for item in items):
             return items
     elif kind == "name" and kind_of is str and _PLAIN_TEXT.fullmatch(value):
