@@ -154,8 +154,8 @@ def bench_cold_check(folder: Path, runs: int) -> None:
           f"over {runs} runs (bare Python start: {statistics.median(baseline):.3f} s)")
     probe = (
         "import sys; sys.argv = ['zhibu', 'check', sys.argv[1], '--json']\n"
-        "from zhibu.cli import app\n"
-        "app(standalone_mode=False)\n"
+        "from zhibu.launch import main\n"
+        "main()\n"
         f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"
     )

@@ -14,8 +14,6 @@ from zhibu.errors import BadInput, quoted
 
 def read_profile(source: str) -> Any:
     """A profile from a JSON or YAML file, or from stdin for `-`; size-capped, no YAML aliases."""
-    import yaml
-
     from evaluators.untrusted import parse_profile, read_profile_file, read_profile_stdin
 
     if source == "-":
@@ -36,6 +34,8 @@ def read_profile(source: str) -> Any:
         except json.JSONDecodeError as error:
             if name.lower().endswith(".json"):
                 raise BadInput(f"{quoted(name)} 不是有效的 JSON：{error}") from None
+    import yaml  # only now: a JSON profile is checked without loading PyYAML
+
     try:
         return parse_profile(text, name, as_json=False)  # YAML also reads JSON-like input that json rejected
     except yaml.YAMLError as error:

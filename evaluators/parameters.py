@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple
 
 from evaluators.checks import percent, plain_number
 from evaluators.yaml_text import parse_yaml
+from zhibu.filemodes import default_home
 
 EXACT, STAFF, USER_SUPPLIED, LATEST, NEAREST = "exact", "staff", "user_supplied", "latest_documented", "nearest_documented"
 TO_CONFIRM = frozenset({LATEST, NEAREST})
@@ -237,12 +238,13 @@ def _text(value: Any) -> str | None:
 
 
 def staff_file() -> Path:
-    """$ZHIBU_HOME/parameters.yaml (ZHIBU_HOME from the environment or `.env`, as zhibu.settings reads it)."""
+    return zhibu_home() / STAFF_FILE_NAME
+
+
+def zhibu_home() -> Path:
+    """$ZHIBU_HOME from the environment or `.env`, as zhibu.settings reads it (without loading the settings)."""
     home = os.environ.get("ZHIBU_HOME") or _dotenv_home()
-    if not home:
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        home = str(Path(base) / "zhibu")
-    return Path(home).expanduser() / STAFF_FILE_NAME
+    return (Path(home) if home else default_home()).expanduser()
 
 
 @lru_cache(maxsize=1)  # resolve() asks for the staff file on every evaluation; .env does not change at run time

@@ -1,21 +1,26 @@
-"""The branch profile (contract: branch-profile.md) as pydantic models, plus flat/nested key helpers.
+"""The branch profile (contract: branch-profile.md): its keys, read as pydantic models, plus flat/nested key helpers.
 
 Lenient about how a value is written (是/否, Chinese enum labels, "8万元", "35%", "场所、设施"), strict
 about keys: an unknown key is rejected by name, so a typo can never pass as a missing fact.
+Each key is a `FieldSpec` (plain data); the pydantic models are built from them on first need. A profile
+whose every value is already in its final form once Zhibu's own readers have run (是 → True, 优秀 →
+excellent, "8万" → 80000.0) is read without pydantic, which would return exactly the same (importing
+pydantic is most of a cold `zhibu check`; tests/evaluators/test_evaluator_profile.py compares the two
+on generated profiles). Anything else goes to pydantic, which also words the problems.
 Problems are raised as `InvalidProfile` (key + Chinese problem); the engine adds the labels from the
 rulebook and turns them into `BadInput`.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
-from pydantic.fields import FieldInfo
+from types import SimpleNamespace
+from typing import Annotated, Any, Callable, Literal, NamedTuple
 
 from zhibu.text import normalize_chars
 from zhibu.errors import quoted, quoted_value
@@ -228,79 +233,77 @@ def _to_list(value: Any) -> Any:
     return split_items(value) if isinstance(value, str) else value
 
 
-def _enum(labels: dict[str, str]):
-    return Annotated[
-        Literal[tuple(labels)] | None,
-        BeforeValidator(_choice(labels)),
-        AskAs("enum", tuple(labels.items())),
-    ]
+def _name_text(value: Any) -> Any:
+    return str(value) if isinstance(value, (int, float)) else value
 
 
-def _items(labels: dict[str, str]):
-    return Annotated[
-        list[Annotated[Literal[tuple(labels)], BeforeValidator(_choice(labels))]] | None,
-        BeforeValidator(_to_list),
-        AskAs("multi", tuple(labels.items())),
-    ]
+def _domain_value(value: Any) -> Any:
+    return resolve_domain(value) or value
 
 
-Flag = Annotated[bool | None, BeforeValidator(_to_bool), AskAs("bool")]
-Count = Annotated[int | None, Field(ge=0), AskAs("int")]
-Money = Annotated[float | None, Field(ge=0), BeforeValidator(_to_number), AskAs("number")]
-Share = Annotated[float | None, Field(ge=0, le=1), BeforeValidator(_to_share), AskAs("ratio")]
-Day = Annotated[date | None, BeforeValidator(_to_date), AskAs("date")]
+class FieldSpec(NamedTuple):
+    """One profile key: its kind (how the self-check asks for it, or domain / year / name), bounds,
+    choices (value → label), default, and Zhibu's own reader that runs before the type is checked."""
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: dict[str, str] | None = None
+    default: Any = None
+    read: Callable[[Any], Any] | None = None
+    read_item: Callable[[Any], Any] | None = None  # a list's items (multi)
+    required: bool = False
 
 
-class _Strict(BaseModel):
-    # defer_build: a `zhibu check` builds the schemas of the two or three models it uses, not all 14.
-    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
+def _enum(labels: dict[str, str]) -> FieldSpec:
+    return FieldSpec("enum", choices=labels, read=_choice(labels))
 
 
-class Negative(_Strict):
-    accountability: Flag = None
-    major_negative_publicity: Flag = None
-    leader_disciplined: Flag = None
-    leader_under_investigation: Flag = None
+def _items(labels: dict[str, str]) -> FieldSpec:
+    return FieldSpec("multi", choices=labels, read=_to_list, read_item=_choice(labels))
 
 
-class Basic(_Strict):
-    """Not in the contract, all optional: the basic standards every domain shares (rules/basic.yaml)."""
+Flag = FieldSpec("bool", read=_to_bool)
+Count = FieldSpec("int", low=0)
+Money = FieldSpec("number", low=0, read=_to_number)
+Share = FieldSpec("ratio", low=0, high=1, read=_to_share)
+Day = FieldSpec("date", read=_to_date)
+_ASKED_KINDS = frozenset({"bool", "int", "number", "ratio", "date", "enum", "multi"})
 
-    done: _items(BASIC_DONE) = None
-    returned_dues_used: Flag = None
-    five_strong: _items(FIVE_STRONG) = None
-
-
-class Profile(_Strict):
-    domain: Annotated[Literal[tuple(DOMAINS)], BeforeValidator(lambda value: resolve_domain(value) or value)]
-    year: Annotated[int, Field(ge=2000, le=2100)]
-    name: Annotated[str | None, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v),
-                    Field(pattern=NO_CONTROL_CHARACTERS)] = None
-    founded_on: Day = None
-    weak_and_lax: Flag = None
-    points_score: Annotated[float | None, Field(ge=0, le=100), BeforeValidator(_to_number), AskAs("number")] = None
-    org_rating: _enum(ORG_RATINGS) = None
-    members_reviewing: Count = None
-    members_rating_excellent: Count = None
-    public_dissatisfaction_verified: Flag = None
-    social_review_adverse: Flag = None
-    social_review_exempt: Annotated[bool, BeforeValidator(_to_bool), AskAs("bool")] = False
+NEGATIVE_FIELDS = {
+    "accountability": Flag,
+    "major_negative_publicity": Flag,
+    "leader_disciplined": Flag,
+    "leader_under_investigation": Flag,
+}
+# Not in the contract, all optional: the basic standards every domain shares (rules/basic.yaml).
+BASIC_FIELDS = {"done": _items(BASIC_DONE), "returned_dues_used": Flag, "five_strong": _items(FIVE_STRONG)}
+PROFILE_FIELDS = {
+    "domain": FieldSpec("domain", choices=DOMAINS, read=_domain_value, required=True),
+    "year": FieldSpec("year", low=2000, high=2100, required=True),
+    "name": FieldSpec("name", read=_name_text),
+    "founded_on": Day,
+    "weak_and_lax": Flag,
+    "points_score": FieldSpec("number", low=0, high=100, read=_to_number),
+    "org_rating": _enum(ORG_RATINGS),
+    "members_reviewing": Count,
+    "members_rating_excellent": Count,
+    "public_dissatisfaction_verified": Flag,
+    "social_review_adverse": Flag,
+    "social_review_exempt": FieldSpec("bool", default=False, read=_to_bool),
     # Not in the contract: the 班子 annual pay, to compute the one-off bonus of a qualifying 嘎查村/社区.
-    team_annual_pay_yuan: Money = None
-    secretary_annual_pay_yuan: Money = None  # …or the 书记's own, which the clause allows (可按党组织书记)
-    negative: Negative = Field(default_factory=Negative)
-    basic: Basic = Field(default_factory=Basic)
-    facts: dict[str, Any] = Field(default_factory=dict)  # validated against facts_model(domain)
-    # Not in the contract: a yearly standard the branch's 上级 announced for a year the texts do not cover
-    # (parameter name → value, e.g. gacha_village.collective_income: 60000); the engine checks the names.
-    parameters: dict[str, Annotated[float, Field(ge=0), BeforeValidator(_to_number)]] = Field(default_factory=dict)
+    "team_annual_pay_yuan": Money,
+    "secretary_annual_pay_yuan": Money,  # …or the 书记's own, which the clause allows (可按党组织书记)
+}
+# Not in the contract: a yearly standard the branch's 上级 announced for a year the texts do not cover
+# (parameter name → value, e.g. gacha_village.collective_income: 60000); the engine checks the names.
+PARAMETER_VALUE = FieldSpec("number", low=0, read=_to_number, required=True)
 
 
-# The 附件2 facts of each domain (contract: branch-profile.md, "Domain keys"); models are built on first use,
-# since one `zhibu check` needs one domain of twelve.
-FACT_FIELDS: dict[str, dict[str, Any]] = {
+# The 附件2 facts of each domain (contract: branch-profile.md, "Domain keys").
+FACT_FIELDS: dict[str, dict[str, FieldSpec]] = {
     "gacha_village": {
-        "stars": Annotated[int | None, Field(ge=0, le=10), AskAs("int")],
+        "stars": FieldSpec("int", low=0, high=10),
         "star_strong_team": Flag,
         "star_harmony_stability": Flag,
         "star_public_satisfaction": Flag,
@@ -374,7 +377,7 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
         "volunteers": Count,
         "in_service_members": Count,
         "volunteer_activities": Count,
-        "internal_ranking": Annotated[int | None, Field(ge=1), AskAs("int")],
+        "internal_ranking": FieldSpec("int", low=1),
     },
     "floating_members": {
         "lost_contact_members": Count,
@@ -393,33 +396,108 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-@lru_cache(maxsize=None)
-def facts_model(domain: str) -> type[BaseModel]:
-    """The pydantic model of `domain`'s facts (every fact optional)."""
-    fields = {name: (annotation, None) for name, annotation in FACT_FIELDS[domain].items()}
-    return create_model(f"{domain}_facts", __base__=_Strict, **fields)
+_CONTAINERS = {"negative": NEGATIVE_FIELDS, "basic": BASIC_FIELDS, "facts": None, "parameters": None}
 
 
-_CONTAINERS = {"negative": Negative, "basic": Basic, "facts": None, "parameters": None}
-
-
-def contract_fields(domain: str) -> dict[str, FieldInfo]:
-    """Every key a profile of `domain` may carry, dotted, in contract order, with its pydantic field."""
-    fields = {key: info for key, info in Profile.model_fields.items() if key not in _CONTAINERS}
-    fields.update({f"negative.{key}": info for key, info in Negative.model_fields.items()})
-    fields.update({f"facts.{key}": info for key, info in facts_model(domain).model_fields.items()})
-    fields.update({f"basic.{key}": info for key, info in Basic.model_fields.items()})
+def contract_fields(domain: str) -> dict[str, FieldSpec]:
+    """Every key a profile of `domain` may carry, dotted, in contract order, with its spec."""
+    fields = dict(PROFILE_FIELDS)
+    fields.update({f"negative.{key}": spec for key, spec in NEGATIVE_FIELDS.items()})
+    fields.update({f"facts.{key}": spec for key, spec in FACT_FIELDS[domain].items()})
+    fields.update({f"basic.{key}": spec for key, spec in BASIC_FIELDS.items()})
     return fields
 
 
-def ask_as(info: FieldInfo) -> AskAs | None:
-    return next((item for item in info.metadata if isinstance(item, AskAs)), None)
+def ask_as(spec: FieldSpec) -> AskAs | None:
+    if spec.kind not in _ASKED_KINDS:
+        return None
+    return AskAs(spec.kind, tuple(spec.choices.items()) if spec.choices else ())
 
 
-def bounds(info: FieldInfo) -> tuple[float | None, float | None]:
-    low = next((item.ge for item in info.metadata if hasattr(item, "ge")), None)
-    high = next((item.le for item in info.metadata if hasattr(item, "le")), None)
-    return low, high
+def bounds(spec: FieldSpec) -> tuple[float | None, float | None]:
+    return spec.low, spec.high
+
+
+# ---- pydantic: every problem of a profile, worded -------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _models() -> SimpleNamespace:
+    """The pydantic models of the profile (facts: `facts_model`), built from the specs on first need."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class Strict(BaseModel):
+        # defer_build: a `zhibu check` builds the schemas of the two or three models it uses, not all 14.
+        model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
+
+    def model(name: str, specs: dict[str, FieldSpec], **more: Any) -> type[BaseModel]:
+        fields = {key: (_annotation(spec), ... if spec.required else spec.default) for key, spec in specs.items()}
+        return _create_model(name, Strict, {**fields, **more})
+
+    negative, basic = model("Negative", NEGATIVE_FIELDS), model("Basic", BASIC_FIELDS)
+    profile = model(
+        "Profile", PROFILE_FIELDS,
+        negative=(negative, Field(default_factory=negative)),
+        basic=(basic, Field(default_factory=basic)),
+        facts=(dict[str, Any], Field(default_factory=dict)),  # validated against facts_model(domain)
+        parameters=(dict[str, _annotation(PARAMETER_VALUE)], Field(default_factory=dict)),
+    )
+    return SimpleNamespace(Strict=Strict, Negative=negative, Basic=basic, Profile=profile)
+
+
+def _create_model(name: str, base: type, fields: dict[str, tuple]) -> type:
+    from pydantic import create_model
+
+    return create_model(name, __base__=base, **fields)
+
+
+def _annotation(spec: FieldSpec) -> Any:
+    """The pydantic type of a spec: Zhibu's reader first, then the type and its bounds."""
+    from pydantic import BeforeValidator, Field
+
+    limits = {name: value for name, value in (("ge", spec.low), ("le", spec.high)) if value is not None}
+    optional = not spec.required and spec.default is None
+    if spec.kind in ("enum", "domain"):
+        kind = Literal[tuple(spec.choices)]
+    elif spec.kind == "multi":
+        kind = list[Annotated[Literal[tuple(spec.choices)], BeforeValidator(spec.read_item)]]
+    else:
+        kind = _PYTHON_TYPES[spec.kind]
+    metadata = [Field(**limits)] if limits else []
+    if spec.read is not None:
+        metadata.append(BeforeValidator(spec.read))
+    if spec.kind == "name":
+        metadata.append(Field(pattern=NO_CONTROL_CHARACTERS))
+    kind = (kind | None) if optional else kind
+    return Annotated[kind, *metadata] if metadata else kind
+
+
+_PYTHON_TYPES = {"bool": bool, "int": int, "year": int, "number": float, "ratio": float, "date": date, "name": str}
+
+
+@lru_cache(maxsize=None)
+def facts_model(domain: str) -> type:
+    """The pydantic model of `domain`'s facts (every fact optional)."""
+    fields = {name: (_annotation(spec), None) for name, spec in FACT_FIELDS[domain].items()}
+    return _create_model(f"{domain}_facts", _models().Strict, fields)
+
+
+def _build(*models: type) -> None:
+    """Build the validators of deferred models not built yet, without pydantic's search for plugins: it
+    reads the entry points of every installed package (~25 ms of a cold `zhibu check`) for observability
+    plugins Zhibu does not use. typer builds its own validators the same way."""
+    pending = [model for model in models if not model.__pydantic_complete__]
+    if not pending:
+        return
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        for model in pending:
+            model.model_rebuild()
+    finally:
+        if previous is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
 
 
 def nest(flat: dict[str, Any]) -> dict[str, Any]:
@@ -444,7 +522,7 @@ def _without_blanks(data: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _problems(error: ValidationError, prefix: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
+def _problems(error: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
     """(dotted key, pydantic error) pairs; list positions are dropped from the key."""
     return [
         (quoted(".".join(prefix + tuple(str(part) for part in item["loc"] if not isinstance(part, int))), 80), item)
@@ -457,17 +535,32 @@ def validate_profile(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidProfile([("", "档案应为一个对象（JSON/YAML 键值对）")], None)
     data = _without_blanks(data)
+    flat = read_plain(data)
+    if flat is None:
+        flat = read_with_pydantic(data)
+    _check_upper_bounds(flat, flat["domain"])
+    return flat
+
+
+def read_with_pydantic(data: dict[str, Any]) -> dict[str, Any]:
+    """A profile (blanks dropped) through the pydantic models: every problem worded in `InvalidProfile`."""
+    from pydantic import ValidationError
+
+    models = _models()
     dotted = _dotted_keys(data)
+    data = dict(data)
     raw_facts = data.pop("facts", {})
     problems: list[tuple[str, dict]] = []
+    _build(models.Negative, models.Basic, models.Profile)  # Negative and Basic too: Profile's defaults construct them
     try:
-        profile = Profile.model_validate(data)
+        profile = models.Profile.model_validate(data)
     except ValidationError as error:
         problems += _problems(error)
         profile = None
     domain = profile.domain if profile else _known_domain(data.get("domain"))
     facts = None
     if domain:
+        _build(facts_model(domain))
         try:
             facts = facts_model(domain).model_validate(raw_facts)
         except ValidationError as error:
@@ -475,9 +568,7 @@ def validate_profile(data: Any) -> dict[str, Any]:
     if problems or profile is None or facts is None:
         texts = [(key, dotted.get(key) or _problem_text(key, item, domain)) for key, item in problems]
         raise InvalidProfile(texts, domain)
-    flat = _flatten(profile, facts)
-    _check_upper_bounds(flat, domain)
-    return flat
+    return _flatten(profile, facts)
 
 
 def _known_domain(value: Any) -> str | None:
@@ -495,13 +586,93 @@ def _dotted_keys(data: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _flatten(profile: Profile, facts: BaseModel) -> dict[str, Any]:
+def _flatten(profile: Any, facts: Any) -> dict[str, Any]:
     flat = {key: value for key, value in profile.__dict__.items() if value is not None and key not in _CONTAINERS}
     flat.update({f"negative.{k}": v for k, v in profile.negative.__dict__.items() if v is not None})
     flat.update({f"facts.{k}": v for k, v in facts.__dict__.items() if v is not None})
     flat.update({f"basic.{k}": v for k, v in profile.basic.__dict__.items() if v is not None})
     flat.update({f"parameters.{k}": v for k, v in profile.parameters.items()})
     return flat
+
+
+# ---- without pydantic: a profile already in its final form ------------------------------------------
+
+class _NotPlain(Exception):
+    """A value pydantic would convert or refuse: it reads the whole profile."""
+
+
+def read_plain(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What `read_with_pydantic` returns for `data` (blanks dropped), when every value is already of its
+    final type once Zhibu's own reader has run; None otherwise. The keys come in the same order."""
+    unknown = data.keys() - PROFILE_FIELDS.keys() - _CONTAINERS.keys()
+    if unknown or "domain" not in data or "year" not in data:
+        return None
+    try:
+        flat = _plain_fields("", PROFILE_FIELDS, data)
+        domain = flat["domain"]
+        flat.update(_plain_fields("negative.", NEGATIVE_FIELDS, _plain_container(data, "negative", NEGATIVE_FIELDS)))
+        flat.update(_plain_fields("facts.", FACT_FIELDS[domain], _plain_container(data, "facts", FACT_FIELDS[domain])))
+        flat.update(_plain_fields("basic.", BASIC_FIELDS, _plain_container(data, "basic", BASIC_FIELDS)))
+        parameters = data.get("parameters", {})
+        if type(parameters) is not dict or any(type(key) is not str for key in parameters):
+            return None
+        flat.update({f"parameters.{key}": _plain(PARAMETER_VALUE, value) for key, value in parameters.items()})
+    except _NotPlain:
+        return None
+    return flat
+
+
+def _plain_container(data: dict[str, Any], name: str, specs: dict[str, FieldSpec]) -> dict[str, Any]:
+    values = data.get(name, {})
+    if type(values) is not dict or values.keys() - specs.keys():
+        raise _NotPlain
+    return values
+
+
+def _plain_fields(prefix: str, specs: dict[str, FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
+    """Known values in the specs' order (as pydantic's models keep them); a default that is not None counts."""
+    flat = {}
+    for key, spec in specs.items():
+        value = _plain(spec, values[key]) if key in values else spec.default
+        if value is not None:
+            flat[prefix + key] = value
+    return flat
+
+
+_PLAIN_TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*")  # no control characters, no lone surrogates
+_EXACT_FLOAT = 2 ** 53  # larger integers change when pydantic makes them floats: let it
+
+
+def _plain(spec: FieldSpec, value: Any) -> Any:
+    """The value pydantic's model gives for `value`, or _NotPlain."""
+    if spec.read is not None:
+        try:
+            value = spec.read(value)
+        except Exception:  # pydantic words the reader's error
+            raise _NotPlain from None
+    kind, kind_of = spec.kind, type(value)
+    if kind == "bool" and kind_of is bool or kind == "date" and kind_of is date:
+        return value
+    if kind in ("enum", "domain") and kind_of is str and value in spec.choices:
+        return value
+    if kind == "multi" and kind_of is list:
+        items = [spec.read_item(item) for item in value]
+        if all(type(item) is str and item in spec.choices for item in items):
+            return items
+    elif kind == "name" and kind_of is str and _PLAIN_TEXT.fullmatch(value):
+        return value
+    elif kind in ("int", "year") and kind_of is int:
+        return _within(spec, value)
+    elif kind in ("number", "ratio") and (kind_of is float and math.isfinite(value)
+                                          or kind_of is int and abs(value) <= _EXACT_FLOAT):
+        return _within(spec, float(value))
+    raise _NotPlain
+
+
+def _within(spec: FieldSpec, value: int | float) -> int | float:
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+        raise _NotPlain
+    return value
 
 
 def _check_upper_bounds(flat: dict[str, Any], domain: str) -> None:
@@ -566,7 +737,7 @@ def _choices(key: str, domain: str | None) -> tuple[tuple[str, str], ...]:
 def _did_you_mean(key: str, domain: str | None) -> str:
     import difflib  # only on this error path
 
-    known = list(contract_fields(domain)) if domain in DOMAINS else list(Profile.model_fields)
+    known = list(contract_fields(domain)) if domain in DOMAINS else [*PROFILE_FIELDS, *_CONTAINERS]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     where = f"{domain} 档案中" if domain in DOMAINS else "档案中"
     return f"（{where}没有这个字段" + (f"，是否想写 {close[0]}？）" if close else "；请检查拼写）")

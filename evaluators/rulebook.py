@@ -14,12 +14,10 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
 from evaluators.checks import Check, Words, from_spec
-from evaluators.parameters import KINDS, DatedValue, Parameter, ParameterTable, staff_file
+from evaluators.parameters import KINDS, DatedValue, Parameter, ParameterTable, staff_file, zhibu_home
 from evaluators.profile import DOMAINS, ask_as, contract_fields
-from evaluators.yaml_text import parse_yaml
+from evaluators.yaml_text import read_rule_file
 
 RULES_DIR = Path(__file__).with_name("rules")
 SELF, REVIEW = "self", "review"  # who settles a criterion: the branch itself, or the upper level's 四评
@@ -137,8 +135,8 @@ class DomainRules(NamedTuple):
 
 def _read(path: Path) -> dict:
     try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        data = read_rule_file(path, zhibu_home() / "cache" / "rules")
+    except Exception as error:  # OSError, UnicodeDecodeError, yaml.YAMLError (PyYAML is imported only on a cache miss)
         raise RulebookError([f"{path.name}: 无法读取（{error}）"]) from None
     if not isinstance(data, dict):
         raise RulebookError([f"{path.name}: 顶层应为键值对"])

@@ -19,8 +19,6 @@ import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import yaml
-
 from zhibu.errors import BadInput, quoted
 from zhibu.filemodes import user_file_mode
 from zhibu.untrusted_yaml import AliasFound, load_untrusted_yaml
@@ -91,7 +89,7 @@ def parse_profile(text: str, name: str, as_json: bool) -> Any:
         raise BadInput(f"{quoted(name)} 第 {found.line} 行使用了 YAML 别名（*名称），档案中不允许别名：请直接写出取值") from None
     except RecursionError:
         raise BadInput(f"{quoted(name)} 的嵌套层数过多，不是一份档案") from None
-    except (json.JSONDecodeError, yaml.YAMLError):
+    except json.JSONDecodeError:  # a ValueError; yaml.YAMLError is none and passes by itself
         raise  # the caller knows which format to try next
     except ValueError as error:  # int('9' * 5000), a date like 2024-02-30
         problem = "有位数过多的数字" if "digits" in str(error) else "有无法识别的取值（例如不存在的日期）"

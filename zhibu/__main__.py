@@ -1,3 +1,3 @@
-from zhibu.cli import main
+from zhibu.launch import main
 
 main()

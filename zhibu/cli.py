@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from zhibu.errors import BadInput
+from zhibu.running import guarded, prepare_process, report_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
                   help="支部 Zhibu：“最强党支部”政策问答与自查助手。")
@@ -256,20 +256,15 @@ def _usage_error(exc: Exception) -> int:
 
 
 def _report(exc: Exception) -> int:
-    """Print what went wrong and return the exit status for it."""
-    from pydantic import ValidationError
-
+    """typer's exits and usage errors; any other error as every command reports it."""
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    if isinstance(exc, typer.Abort):
+        sys.stderr.write("已中止\n")
+        return 130
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):  # usage errors carry their status (2)
         return _usage_error(exc)
-    if isinstance(exc, ValidationError) and exc.title == "Settings":  # the environment / .env
-        from zhibu.settings import setting_problems
-
-        sys.stderr.write(f"错误：配置有误（环境变量或 .env）：{'；'.join(setting_problems(exc))}\n")
-        return 2
-    import traceback
-
-    traceback.print_exc()
-    return 1
+    return report_error(exc)
 
 
 def _chinese_help(command) -> None:
@@ -299,22 +294,9 @@ def _chinese_help(command) -> None:
 
 
 def main() -> None:
-    from zhibu.filemodes import home_from_environment, keep_state_private, tighten_home
-
-    keep_state_private()  # the bot's state, the admin log and the knowledge base: 0700 folders, 0600 files
-    tighten_home(home_from_environment())  # every command, `check` too (it never loads the settings)
+    """Every command through typer (the console script, zhibu.launch.main, runs a plain `check` itself)."""
+    prepare_process()
     command = typer.main.get_command(app)
     if len(sys.argv) < 2 or {"--help", "-h"} & set(sys.argv[1:]) or sys.argv[1:] == ["rules"]:
         _chinese_help(command)
-    try:
-        command(standalone_mode=False)
-    except BadInput as exc:
-        sys.stderr.write(f"错误：{exc}\n")
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.stderr.write("已中止\n")
-        sys.exit(130)
-    except Exception as exc:
-        sys.exit(_report(exc))
+    guarded(lambda: command(standalone_mode=False), _report)

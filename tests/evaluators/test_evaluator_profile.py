@@ -7,9 +7,11 @@ import re
 import pytest
 import yaml
 from evaluator_helpers import passing_profile, set_dotted
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evaluators import DOMAINS, ProfileError, evaluate
-from evaluators.profile import contract_fields
+from evaluators.profile import _without_blanks, contract_fields, nest, read_plain, read_with_pydantic
 from zhibu.errors import BadInput
 
 
@@ -124,3 +126,77 @@ def test_every_domain_template_is_a_valid_profile_with_a_comment_on_every_key(do
     assert profile["domain"] == domain and profile["year"] == 2026
     assert set(profile["facts"]) == {key.removeprefix("facts.") for key in contract_fields(domain) if key.startswith("facts.")}
     assert evaluate(profile).verdict == "incomplete"
+
+
+# ---- a profile already in its final form is read without pydantic, with the same result ---------------
+
+_SPELLINGS = ["是", "否", "true", "0", "优秀", "较差", "excellent", "8万", "8万元", "35%", "百分之三十", "0.5", "120",
+              "2015年6月", "2015-06-01", "去年", "场所、设施", "有党旗", "党旗", "第5名", "两名", "-3", "abc", "", " "]
+_WRITTEN = {  # values people write for each kind, final forms among them
+    "bool": st.one_of(st.booleans(), st.sampled_from(["是", "否", "true", "0", "FALSE"])),
+    "int": st.integers(0, 60),
+    "number": st.one_of(st.integers(0, 200_000), st.floats(0, 200_000), st.sampled_from(["8万", "8万元", "120", "两名"])),
+    "ratio": st.one_of(st.floats(0, 1), st.integers(0, 1), st.sampled_from(["35%", "百分之三十", "0.5"])),
+    "date": st.one_of(st.dates(), st.datetimes(), st.sampled_from(["2015年6月", "2015-06-01", "去年"])),
+    "name": st.one_of(st.text(max_size=6), st.integers()),
+}
+
+
+def _written(spec) -> st.SearchStrategy:
+    if spec.kind in _WRITTEN:
+        return _WRITTEN[spec.kind]
+    words = list(spec.choices) + list(spec.choices.values())
+    if spec.kind == "multi":
+        return st.one_of(st.lists(st.sampled_from(words), max_size=3), st.just("、".join(words[:2])))
+    return st.sampled_from(words)
+
+
+def _anything(spec) -> st.SearchStrategy:
+    """Everything else people and spreadsheets write."""
+    words = list(spec.choices or {}) + ["x", 3]
+    return st.one_of(
+        st.none(), st.booleans(), st.integers(-3, 130), st.integers(2**52, 2**64), st.sampled_from(_SPELLINGS),
+        st.floats(allow_nan=True, allow_infinity=True), st.floats(-1, 120), st.dates(), st.datetimes(),
+        st.text(max_size=4), st.lists(st.sampled_from(words), max_size=3), st.tuples(st.sampled_from(words)),
+        st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+    )
+
+
+@st.composite
+def _raw_profiles(draw):
+    """Mostly values as people write them (so that many profiles are plain), sometimes anything."""
+    domain = draw(st.sampled_from(list(DOMAINS)))
+    flat = {"domain": draw(st.sampled_from([domain, domain, DOMAINS[domain], f"{DOMAINS[domain]}党支部", "nowhere", 3])),
+            "year": draw(st.one_of(st.integers(2000, 2100), st.integers(2000, 2100),
+                                   st.sampled_from([1999, 2101, "2024", 2024.0, True])))}
+    for key, spec in contract_fields(domain).items():
+        if key not in flat and draw(st.integers(0, 2)) == 0:
+            flat[key] = draw(_anything(spec) if draw(st.integers(0, 14)) == 0 else _written(spec))
+    if draw(st.booleans()):
+        flat["name"] = draw(st.one_of(st.text(max_size=6), st.integers(), st.sampled_from(["支部\x00", "a\n", "\x85"])))
+    for parameter in draw(st.lists(st.sampled_from(["targets.share", "gacha_village.collective_income"]), max_size=2)):
+        flat[f"parameters.{parameter}"] = draw(st.one_of(st.integers(0, 10**6), st.sampled_from(["6万", -1, "x"])))
+    if draw(st.integers(0, 9)) == 0:
+        flat[draw(st.sampled_from(["nosuch", "facts.nosuch", "negative.nosuch"]))] = 1
+    profile = nest(flat)
+    if draw(st.integers(0, 19)) == 0:
+        profile[draw(st.sampled_from(["negative", "basic", "facts", "parameters"]))] = draw(st.sampled_from([[], "是", 1]))
+    return profile
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_raw_profiles())
+def test_a_plain_profile_reads_as_pydantic_reads_it(profile):
+    data = _without_blanks(profile)
+    plain = read_plain(data)
+    if plain is not None:
+        typed = [(key, type(value), value) for key, value in read_with_pydantic(data).items()]
+        assert [(key, type(value), value) for key, value in plain.items()] == typed
+
+
+def test_usual_profiles_are_read_without_pydantic():
+    for domain in DOMAINS:
+        assert read_plain(_without_blanks(passing_profile(domain))) is not None, domain
+    spelled = {"domain": "社区", "year": 2024, "name": "新华社区党支部", "org_rating": "优秀", "weak_and_lax": "否",
+               "founded_on": "2015年6月", "team_annual_pay_yuan": "8万元", "facts": {"grid_five_in_place": "是"}}
+    assert read_plain(_without_blanks(spelled)) == read_with_pydantic(_without_blanks(spelled))
