@@ -86,6 +86,8 @@ def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
     units = units or [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
     if not units:
         return ""
+    of_year = [u for u in units if any(f"{year}年" in u.lead + u.text for year in analysis.years)]
+    units = of_year or units  # "2023年呢？": the sentence of that year, not the first of the quote
     unit = _best(analysis, units)
     if analysis.kind == "place":
         names = [name for name in _places() if name in unit.text]
@@ -115,6 +117,10 @@ def _open_line(analysis: Analysis, quotes: list[Quote]) -> str:
     values = [analysis.terms.coverage(folded(c)) for c in clauses]
     best = max(range(len(clauses)), key=lambda i: (values[i], -i))
     chosen = clauses[best:best + 2] if len(clauses[best]) < SHORT_CLAUSE else clauses[best:best + 1]
+    end = best + len(chosen)
+    while chosen[-1].endswith("的") and end < len(clauses) and len("，".join(chosen)) < MAX_LINE:
+        chosen.append(clauses[end])  # "…被评定为‘最强党支部’的，": the rule is what follows its condition
+        end += 1
     return _line(_with_lead(unit, "，".join(chosen)))
 
 

@@ -164,11 +164,14 @@ def pre_answer(question: str, context) -> Answer | None:
         return None  # "一年得挣多少钱才算达标" asks for the figure: retrieval quotes it
     named = {domain for _, domain in domain_mentions(text)}
     domains = named or ({context.domain} if context.domain else set())
-    match = best_match(text, domains)
+    own = re.sub(r"\s+", "", context.own_words or "")
+    match = best_match(own, domains) if own else None  # "那要是支部被问责了呢？": its own condition, not the topic's
+    said = own if match else text
+    match = match or best_match(text, domains)
     if match is None or _several_questions(question.strip(), domains):
         return None
     citation = rule_citation(match.topic)
-    line = _rule_line(match, citation) if match.topic.answer else _criterion_line(text, match, citation, context.this_year)
+    line = _rule_line(match, citation) if match.topic.answer else _criterion_line(said, match, citation, context.this_year)
     cited = _citation(citation, context.generation)
     body = f"答：{line}\n依据：{basis(cited)}：{quoted(cited.text)}[1]"
     return Answer(question=question, found=True, answer=body, citations=[cited], mode="rulebook", status=ANSWERED,

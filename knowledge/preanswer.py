@@ -19,6 +19,7 @@ class PreAnswerContext:
     domain: str | None = None  # the user's branch domain (from /check), when known
     query_vector: Callable[[str], list[float]] | None = None  # the retriever's (cached) e5 query embedding
     embedding_id: str = "none"
+    own_words: str | None = None  # a follow-up's own words ("那要是支部被问责了呢"): what it asks about
 
 
 def follow_up_context(question: str, citations) -> dict:

@@ -162,7 +162,8 @@ class QAService:
         dense = search._query_vector is not None  # the retriever's cached query embedding: embedded once per question
         context = PreAnswerContext(home=self.settings.zhibu_home, generation=search.generation, this_year=date.today().year,
                                    domain=analysis.domain, query_vector=search._query_vector,
-                                   embedding_id=embedding_id(self.embeddings) if dense else "none")
+                                   embedding_id=embedding_id(self.embeddings) if dense else "none",
+                                   own_words=analysis.focus)
         return pre_answer(analysis.text.strip(), context)
 
     def passage(self, chunk_id: str) -> Citation | None:
