@@ -13,11 +13,12 @@ from functools import lru_cache
 
 from knowledge.analysis import Analysis
 from knowledge.answer import Quote
-from knowledge.judge import parallel_clauses, top_level
+from knowledge.judge import leaf_heading, parallel_clauses, top_level
 from knowledge.question import qualifier_patterns, type_exact, type_present
 from knowledge.quotes import Unit, segment
 from knowledge.terms import folded
 from knowledge.text import vocabulary
+from zhibu.text import chinese_punctuation
 
 MAX_LINE = 90
 SHORT_CLAUSE = 12  # characters: a longer line keeps only the clauses holding the answer
@@ -30,6 +31,7 @@ _NAME_AFTER = re.compile(r"[“‘]([^”’]{2,6})[”’]")
 _GENERIC_CATEGORY = re.compile(r"情况|情形|条件|要求|标准|内容|东西|事情|地方")  # names no kind of item
 _ABBREVIATION = re.compile(r"哪[一二三四五六七八九十两]个?([^个项种条类件\W\d])")  # "哪四优": each item holds 优
 _MARKER = re.compile(r"^(?:\d{1,2}[.、]|（\d{1,2}）|（[一二三四五六七八九十]+）|[一二三四五六七八九十]+[、是要])")
+_STEP_DATE = re.compile(r"^(?P<step>.+?)（(?P<date>\d{4}年[^（）]*月)）$")
 _ENDING = re.compile(r"[；，、：。]+$")
 _FORBIDS = re.compile(r"不得|不能|不予|严禁|不再|取消|不作为|不列入|不允许")
 _REQUIRES = re.compile(r"要|应|必须|至少|以上|不低于|达到|纳入|落实|具备|满")
@@ -82,6 +84,9 @@ def _line(text: str) -> str:
 
 
 def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
+    dated = _dated_heading(analysis, quotes) if analysis.kind == "date" else ""
+    if dated:
+        return dated
     units = [u for u in quotes[0].units if type_present(analysis.kind, u.text)]
     units = units or [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
     if not units:
@@ -101,6 +106,19 @@ def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
     if len(text) > MAX_LINE:
         text = "，".join(c for c in clauses if type_present(analysis.kind, c))
     return _line(_with_lead(unit, text))
+
+
+def _dated_heading(analysis: Analysis, quotes: list[Quote]) -> str:
+    """A step dated in its heading ("3.锁定目标,集中建设(2020年6月—11月)"), when the heading names what is
+    asked better than any dated sentence of the quotes: "答：2020年6月—11月（锁定目标，集中建设）。"."""
+    dated = [c for u in _units(quotes) for c in _clauses(u.lead + "，" + u.text) if type_present("date", c)]
+    best_clause = max((analysis.terms.coverage(folded(clause)) for clause in dated), default=0.0)  # the date's own clause
+    for quote in quotes:
+        heading = chinese_punctuation(leaf_heading(quote))
+        step = _STEP_DATE.search(heading)
+        if step and analysis.terms.coverage(folded(heading)) > best_clause:
+            return _line(f"{step.group('date')}（{_MARKER.sub('', step.group('step'))}）")
+    return ""
 
 
 def _with_lead(unit: Unit, text: str) -> str:

@@ -72,6 +72,8 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     typed = has_type(kind, [u for q in quotes for u in q.units])
     if kind == "list" and not typed:  # a list written as clauses ("不设置…，不搞…，不搞…")
         typed = any(parallel_clauses(u.text) for q in quotes for u in q.units)
+    if kind == "date" and not typed:  # "2.摸清底数，夯实基础（2020年5月）": the heading dates the step
+        typed = any(type_present(kind, leaf_heading(q)) for q in quotes)
     period = _PER_PERIOD.search(analysis.text)
     if period and kind in ("amount", "ratio", "count") and (period.group("unit") or "月") not in quoted_text:
         typed = False  # "一个月交多少": the texts' yearly or one-off figures do not answer it
@@ -95,6 +97,11 @@ def judge(analysis: Analysis, quotes: list[Quote], documents: list[Document], se
     if coverage >= PARTIAL_COVERAGE:
         return Verdict(PARTIAL, caveat(analysis, typed, documents, search))
     return Verdict(NOT_COVERED)
+
+
+def leaf_heading(quote: Quote) -> str:
+    """The quote's own section heading ("2.摸清底数,夯实基础(2020年5月)")."""
+    return quote.doc.metadata["section"].rpartition(" > ")[2]
 
 
 def _figure_apart(analysis: Analysis, quotes: list[Quote], search) -> str:

@@ -46,7 +46,8 @@ def pick(analysis: Analysis, documents: list[Document], search) -> list[Quote]:
     candidates = []
     for rank, doc in enumerate(documents):
         units, item, coverage = _choose_units(terms, kind, doc)
-        value = coverage + (TYPE_BONUS if has_type(kind, units) else 0.0)
+        dated_heading = kind == "date" and type_present(kind, doc.metadata["section"].rpartition(" > ")[2])
+        value = coverage + (TYPE_BONUS if has_type(kind, units) or dated_heading else 0.0)  # "集中建设(2020年6月—11月)"
         value += DOMAIN_BONUS if any(alias in doc.metadata["section"] for alias in named) else 0.0
         candidates.append((value + RANK_PRIOR / (rank + 1), -rank, Quote(doc, units, item, coverage)))
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
