@@ -8,17 +8,20 @@ Nothing after this module looks at the question's wording again for these things
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite
+from knowledge.conversation import Resolution, is_ellipsis, joined, resolve, rewrite, swap_sibling
 from knowledge.question import (Constraint, answer_type, asks_definition, asks_yes_no, constraints, counted_thing,
                                 domain_mentions, domain_terms, items_named, split_each, split_pieces, without_slot,
                                 years_asked)
 from knowledge.terms import Terms
 from knowledge.text import key_terms
 from knowledge.typos import Correction, correct
+from zhibu.text import chinese_punctuation
 
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_SERIES = re.compile(r"(?:[^、，。；：“”‘’（）]|（[^（）]*）)+(?:、(?:[^、，。；：“”‘’（）]|（[^（）]*）)+)+")
 RARE_PASSAGES = 8  # a word in at most this many passages is specific
 SHORT_QUESTION = 12  # content characters: a question this short may lean on the previous one
 
@@ -93,6 +96,9 @@ def read(search, message: str, context: dict | None, domain: str | None, this_ye
     corrected, corrections = correct(message, search)
     resolution = resolve(corrected, context)
     topic = context.get("topic") if context else None
+    if resolution.focus and resolution.follow_up and topic:
+        swapped = swap_sibling(corrected, topic, listed_together(search.generation))
+        resolution = replace(resolution, question=swapped, focus=None) if swapped else resolution
     reading = Reading(message, [], resolution, corrections, topic=topic)
     if resolution.ref is not None:
         return reading
@@ -134,6 +140,20 @@ def leans_on(piece: str, search) -> bool:
     if is_ellipsis(piece):
         return True
     return not any(noun and len(word) > 1 and search.passages_with(word) for word, _, noun in key_terms(piece))
+
+
+@lru_cache(maxsize=4)
+def listed_together(generation) -> tuple[tuple[str, ...], ...]:
+    """The texts' "、" series, as their items ("组织评定、党员评议、群众评判、社会评价"), longest first."""
+    from knowledge.judge import top_level
+
+    found = set()
+    for passage in generation.passages:
+        for run in _SERIES.findall(chinese_punctuation(passage.text)):
+            items = tuple(item.strip() for item in top_level(run, "、") if item.strip())
+            if len(items) >= 3:
+                found.add(items)
+    return tuple(sorted(found, key=lambda items: (-len(items), items)))
 
 
 def _short(question: str) -> bool:

@@ -95,7 +95,7 @@ def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
     units = of_year or units  # "2023年呢？": the sentence of that year, not the first of the quote
     unit = _best(analysis, units)
     if analysis.kind == "place":
-        names = [name for name in _places() if name in unit.text]
+        names = sorted((name for name in _places() if name in unit.text), key=unit.text.find)  # as the text lists them
         if names:
             return _line("、".join(names))
     exact = type_exact(analysis.kind)

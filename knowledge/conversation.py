@@ -124,3 +124,29 @@ def joined(previous: str, question: str) -> str:
     """One question of the topic and what is asked of it: "村里评上最强能发多少钱，这个钱谁来出"."""
     return f"{previous.rstrip('？?。！!；; ')}，{question}"
 
+
+def swap_sibling(turn: str, previous: str, series: tuple[tuple[str, ...], ...]) -> str | None:
+    """"组织评定呢？" after "党员评议优秀的要占多少": a thing listed beside one the topic names (both items
+    of one series of the texts) takes its place: "组织评定优秀的要占多少"; None when there is none."""
+    core = _CLOSING.sub("", _OPENING.sub("", turn.strip())).replace("也", "")
+    if len(_CONTENT.findall(core)) < 2:
+        return None
+    for items in series:
+        mine = [n for n, item in enumerate(items) if core in item]
+        if not mine:
+            continue
+        for n, item in enumerate(items):
+            word = _shared_word(item, previous)
+            if n not in mine and word and core not in previous:
+                return previous.replace(word, core, 1)
+    return None
+
+
+def _shared_word(item: str, text: str) -> str | None:
+    """The longest run (three characters or more) of a series item that the text holds."""
+    for size in range(len(item), 2, -1):
+        for start in range(len(item) - size + 1):
+            if item[start:start + size] in text:
+                return item[start:start + size]
+    return None
+

@@ -206,6 +206,17 @@ def test_each_turn_is_rewritten_from_the_topic_and_this_turn_only(svc):
     assert "谁出" not in third.resolved and third.resolved.startswith("村里评上最强能发多少钱")
 
 
+def test_a_thing_listed_beside_the_topics_takes_its_place(svc):
+    """"组织评定呢？" after a question about 党员评议: both are items of one series of the texts (the 四评)."""
+    first = svc.ask("党员评议优秀的要占多少？")
+    assert svc.ask("组织评定呢？", context=first.context).resolved == "组织评定优秀的要占多少？"
+
+
+def test_a_follow_up_year_gets_that_years_sentence(svc):
+    first = svc.ask("2021年最强支部比例要到多少？")
+    assert svc.ask("2023年呢？", context=first.context).line.startswith("答：到2023年，")
+
+
 def test_a_change_of_aspect_is_asked_with_its_own_words_weighing_most(svc):
     _, who = ask_in_turn(svc, "最强党支部评上了村里两委能拿多少奖励？", "这个钱谁出？")
     assert "谁评定谁发放" in who.answer
