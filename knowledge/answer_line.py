@@ -151,15 +151,14 @@ def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
     asked = _ASKED_LIST.search(analysis.asks)
     verb, category = (asked.group(1), asked.group(2)) if asked else (None, None)
     category = None if category and _GENERIC_CATEGORY.match(category) else category
-    short = _ABBREVIATION.search(analysis.asks)  # "哪四优": the series named “四优”, or whose items hold 优
-    mark = short.group(1) if short else None
-    # (items, their clause, the sentence's coverage of the question, the line, the name that follows the series)
-    candidates: list[tuple[list[str], str, float, str, str]] = []
+    short = _ABBREVIATION.search(analysis.asks)
+    # (items, their clause or heading, the coverage of the question, the line, the name after a series — None for numbered items)
+    candidates: list[tuple[list[str], str, float, str, str | None]] = []
     numbered = _numbered(quotes[0])
     if len(numbered) >= 2:
         lead_in = folded(quotes[0].doc.metadata["section"] + "".join(u.text for u in quotes[0].units if u.item is None))
         candidates.append((numbered, lead_in, analysis.terms.coverage(lead_in), "答：\n" + "\n".join(
-            f"{n}. {title}" for n, title in enumerate(numbered[:MAX_ITEMS], start=1)), ""))
+            f"{n}. {title}" for n, title in enumerate(numbered[:MAX_ITEMS], start=1)), None))  # None: numbered items
     for unit in _units(quotes):
         coverage = analysis.terms.coverage(folded(unit.lead + unit.text))
         for clause in _clauses(unit.text):
@@ -171,13 +170,33 @@ def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
         series = [u for u in _units(quotes) if "、" in u.text]
         return _line(max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))) if series else ""
 
-    def fit(candidate: tuple[list[str], str, float, str, str]) -> tuple:
+    def fit(candidate: tuple[list[str], str, float, str, str | None]) -> tuple:
         items, words, coverage, _, name = candidate
-        marked = 1.0 if short and short.group() [1:] in name else sum(mark in item for item in items) / len(items) if mark else 0.0
         named = 2 * bool(verb and verb in words) + bool(category and category in words)
-        return len(items) == analysis.items, marked, named, coverage, analysis.terms.coverage(words)
+        return len(items) == analysis.items, _abbreviated(short, items, name), named, coverage, analysis.terms.coverage(words)
 
-    return max(candidates, key=fit)[3]  # the first of equals: the picker's order
+    chosen = max(candidates, key=fit)  # the first of equals: the picker's order
+    if chosen[4] is None and _misses_the_thing(analysis, chosen[1], quotes):
+        # "对志愿者人数有啥要求": the sentence on 志愿者, not the list of all the standards
+        return _open_line(analysis, quotes)
+    return chosen[3]
+
+
+def _abbreviated(short: re.Match | None, items: list[str], name: str | None) -> float:
+    """How far a list is the one an abbreviation names ("哪四优"): named right after it (“四优”), else the
+    share of its items holding the abbreviation's character (优)."""
+    if short is None:
+        return 0.0
+    if name and short.group()[1:] in name:
+        return 1.0
+    return sum(short.group(1) in item for item in items) / len(items)
+
+
+def _misses_the_thing(analysis: Analysis, words: str, quotes: list[Quote]) -> bool:
+    """The list names none of the rare things the question asks about, while a quoted sentence does."""
+    wanted = [forms for forms in analysis.rare if not any(form in words for form in forms)]
+    return bool(wanted) and len(wanted) == len(analysis.rare) and any(
+        form in folded(unit.text) for forms in wanted for form in forms for unit in quotes[0].units)
 
 
 def _series(clause: str) -> list[tuple[list[str], str]]:
