@@ -127,8 +127,10 @@ def _parts(question: str, search) -> list[tuple[str, str]]:
             # "…有啥奖励？是发钱吗", "啥时候出的，哪年哪月": a tail that names nothing of its own and asks
             # yes/no or the same kind again stays one question.
             parts = [(joined(parts[0][0], piece), parts[0][1])]
+        elif leans_on(piece, search) and not leans_on(previous, search):
+            parts.append((rewrite(piece, previous), piece))  # "…有啥奖励？这钱从哪出": of the piece before
         elif leans_on(piece, search):
-            parts.append((rewrite(piece, previous), piece))
+            parts.append((piece, piece))  # "多久评一次？一般谁来评？": the piece before names nothing to lean on
         else:
             parts += [(part, part) for part in split_each(piece)]
     return parts
