@@ -42,7 +42,7 @@ _STANDARDS = re.compile(r"标准|条件|要求")
 _HEDGED = re.compile(r"原则上")
 _PERMITS = re.compile(r"可以|可不|可按|可作为|可结合|可探索")
 _ADVERSE = re.compile(r"影响|取消|评不上|不算了")
-_VERBS = ("可以", "需要", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
+_VERBS = ("可以", "需要", "一样", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
 
 
 def answer_line(analysis: Analysis, quotes: list[Quote]) -> str:
@@ -302,12 +302,19 @@ def _shares_words(thing: str, question: str) -> bool:
 def _verb(question: str) -> str:
     """The verb a yes/no question turns on ("能不搞" → 能, "算不算" → 算, "还能评最强吗" → 能): the one
     before 不 or 没, else the last one of its last clause ("社会评价能…" is not 会)."""
-    tail = re.split(r"[，,。；]", question.rstrip("？?！! "))[-1]
+    tail = _without_nouns(re.split(r"[，,。；]", question.rstrip("？?！! "))[-1])  # "行政" holds no 行
     turned = re.search(rf"({'|'.join(_VERBS)})[不没]", tail)
     if turned:
         return turned.group(1)
     found = [(tail.rfind(verb), verb) for verb in _VERBS if verb in tail]
     return max(found)[1] if found else "能"
+
+
+def _without_nouns(text: str) -> str:
+    """The text with its nouns of two characters or more left out (jieba's part-of-speech cut)."""
+    from knowledge.text import pos_cut
+
+    return "".join(word for word, flag in pos_cut(text) if not (len(word) > 1 and flag.startswith("n")))
 
 
 @lru_cache(maxsize=1)

@@ -82,25 +82,30 @@ def expand_query(question: str) -> list[str]:
     return tokens + sorted(extra - set(tokens))
 
 
-def key_terms(question: str) -> list[tuple[str, tuple[str, ...], bool]]:
-    """The question's meaningful words (jieba's part-of-speech cut, no stopwords), each with the forms
-    that count as it in a policy sentence (itself plus the text forms of a colloquial word it overlaps)
-    and whether it names a thing (noun-like) rather than an action or a manner."""
+def pos_cut(text: str) -> list[tuple[str, str]]:
+    """jieba's part-of-speech cut with the domain vocabulary: (word, flag) pairs."""
     from knowledge.lexicon import tag_posseg
 
     _jieba()
     from jieba import posseg  # after _jieba(): with the lexicon, its import reads no dictionary
 
     tag_posseg(posseg)
+    return [(pair.word, pair.flag) for pair in posseg.lcut(text)]
+
+
+def key_terms(question: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """The question's meaningful words (jieba's part-of-speech cut, no stopwords), each with the forms
+    that count as it in a policy sentence (itself plus the text forms of a colloquial word it overlaps)
+    and whether it names a thing (noun-like) rather than an action or a manner."""
     synonyms = vocabulary()["synonyms"]
     keys = [key for key in synonyms if key in question]
     terms: dict[str, tuple[tuple[str, ...], bool]] = {}
-    for pair in posseg.lcut(question):
-        word = pair.word.strip().lower()
+    for word, flag in pos_cut(question):
+        word = word.strip().lower()
         if not word or word in terms or word in _stopwords() or not _WORD.search(word):
             continue
         forms = [word] + [form for key in keys if key in word or word in key for form in synonyms[key]]
-        terms[word] = (tuple(dict.fromkeys(forms)), pair.flag.startswith(_NOUN_FLAGS))
+        terms[word] = (tuple(dict.fromkeys(forms)), flag.startswith(_NOUN_FLAGS))
     return [(word, forms, noun) for word, (forms, noun) in terms.items()]
 
 
