@@ -91,7 +91,7 @@ def _typed_line(analysis: Analysis, quotes: list[Quote]) -> str:
     units = units or [u for u in _units(quotes) if type_present(analysis.kind, u.text)]
     if not units:
         return ""
-    of_year = [u for u in units if any(f"{year}年" in u.lead + u.text for year in analysis.years)]
+    of_year = [u for u in units if _of_year(analysis, u.lead + u.text)]
     units = of_year or units  # "2023年呢？": the sentence of that year, not the first of the quote
     unit = _best(analysis, units)
     if analysis.kind == "place":
@@ -121,6 +121,11 @@ def _dated_heading(analysis: Analysis, quotes: list[Quote]) -> str:
     return ""
 
 
+def _of_year(analysis: Analysis, text: str) -> bool:
+    """The text speaks of a year the question asks about."""
+    return any(f"{year}年" in text for year in analysis.years)
+
+
 def _with_lead(unit: Unit, text: str) -> str:
     """A later clause keeps its sentence's qualifier ("到2021年，") unless it has one of its own."""
     own = any(pattern.search(text) for pattern in qualifier_patterns())
@@ -130,9 +135,10 @@ def _with_lead(unit: Unit, text: str) -> str:
 def _open_line(analysis: Analysis, quotes: list[Quote]) -> str:
     """"党员评议一般放在啥会上搞": the clause of the best sentence that covers most of the question,
     with the one after it when it is short."""
-    unit = _best(analysis, quotes[0].units)  # the picker's best quote answers an open question
+    units = list(quotes[0].units)  # the picker's best quote answers an open question
+    unit = _best(analysis, [u for u in units if _of_year(analysis, u.lead + u.text)] or units)
     clauses = _clauses(_MARKER.sub("", unit.text))
-    values = [analysis.terms.coverage(folded(c)) for c in clauses]
+    values = [analysis.terms.coverage(folded(c)) + _of_year(analysis, c) for c in clauses]  # "22年要到啥程度": 2022年's clause
     best = max(range(len(clauses)), key=lambda i: (values[i], -i))
     chosen = clauses[best:best + 2] if len(clauses[best]) < SHORT_CLAUSE else clauses[best:best + 1]
     end = best + len(chosen)

@@ -120,7 +120,7 @@ def _figure_apart(analysis: Analysis, quotes: list[Quote], search) -> str:
 
 
 def _counts(thing: str, quotes: list[Quote]) -> bool:
-    pattern = re.compile(rf"(?:\d+|[一二三四五六七八九十两]+)[^，。；]{{0,6}}?{re.escape(thing)}")
+    pattern = re.compile(rf"(?:\d+|[一二三四五六七八九十两]+)[^，。；]{{0,10}}?{re.escape(thing)}")
     return any(pattern.search(u.text) for q in quotes for u in q.units)
 
 

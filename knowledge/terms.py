@@ -20,6 +20,7 @@ UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): collo
 
 _MARKS = re.compile(r"[“”‘’\"'《》「」『』]")
 # A word that asks ("啥时候", "哪年哪月", "几颗", "多久") names the kind of answer, not what it is about.
+_ASKED_MEASURE = re.compile(r"(?:啥|什么|哪种|多大|多高|怎样的?)(程度|地步|水平|样子|规模)")
 _ASKING = re.compile(r"[哪几啥谁咋]|多少|什么|多久|多长|多大|怎么|怎样|如何")
 
 
@@ -40,7 +41,8 @@ class Terms:
 
     @classmethod
     def of(cls, question: str, search, focus: str | None = None) -> "Terms":
-        terms = [term for term in key_terms(question) if not _asks(term[0], search)]
+        measured = set(_ASKED_MEASURE.findall(question))  # "要到啥程度": 程度 is what is asked, not a thing named
+        terms = [term for term in key_terms(question) if not _asks(term[0], search) and term[0] not in measured]
         own = {word for word, _, _ in key_terms(focus)} if focus else set()
         return cls(tuple(tuple(folded(f) for f in forms) for _, forms, _ in terms),
                    tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),

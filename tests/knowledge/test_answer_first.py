@@ -89,6 +89,16 @@ def test_a_list_question_gets_the_list_it_asks_for(svc, question, expected):
     assert_line_from_quotes(answer)
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("村里网格化管理最终得达到啥程度", "100%"),  # 程度 is what is asked, not a thing the texts must name
+    ("四强四优创建2022年要达到什么程度", "2022年实现高质量"),  # the clause of the year asked
+    ("十百千行动要创建多少个党建示范园区", "10个"),  # a count a few words before what it counts
+])
+def test_the_answer_line_holds_what_is_asked(svc, question, expected):
+    answer = svc.ask(question)
+    assert answer.line.startswith("答：") and expected in answer.line, answer.answer[:200]
+
+
 def test_question_words_are_not_what_the_texts_must_hold(search):
     """"哪年哪月", "啥时候" say what kind of answer is wanted; they are never missing from a quote."""
     words = Terms.of("支部工作条例是啥时候出的，哪年哪月", search).words
