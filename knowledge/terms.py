@@ -42,7 +42,8 @@ class Terms:
     @classmethod
     def of(cls, question: str, search, focus: str | None = None) -> "Terms":
         measured = set(_ASKED_MEASURE.findall(question))  # "要到啥程度": 程度 is what is asked, not a thing named
-        terms = [term for term in key_terms(question) if not _asks(term[0], search) and term[0] not in measured]
+        terms = [(word, forms, noun) for word, forms, noun in key_terms(question)
+                 if not (_asks(word, search) and len(forms) == 1) and word not in measured]  # "多少钱" keeps 钱's forms
         own = {word for word, _, _ in key_terms(focus)} if focus else set()
         return cls(tuple(tuple(folded(f) for f in forms) for _, forms, _ in terms),
                    tuple(_weight(search, word, noun) * (FOCUS_WEIGHT if word in own else 1.0) for word, _, noun in terms),
