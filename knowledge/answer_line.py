@@ -40,7 +40,8 @@ _SHORTFALL = re.compile(r"没|不是|低|不到|才|未|不够|只有|只是|不
 _TURN = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # "是不是", "能不能": the question's turn, not a shortfall
 _STANDARDS = re.compile(r"标准|条件|要求")
 _HEDGED = re.compile(r"原则上")
-_PERMITS = re.compile(r"可以|可不|可按|可作为|可结合|可探索")
+_PERMITS = re.compile(r"可以|可不|可按|可作为|可结合|可探索|可到|可在|可视|可适当")
+_OBLIGED = re.compile(r"都得|都要|必须|一定要|非得|非要|每年都")
 _ADVERSE = re.compile(r"影响|取消|评不上|不算了")
 _VERBS = ("可以", "需要", "一样", "能", "算", "是", "会", "要", "有", "行", "够", "用", "得")
 
@@ -182,7 +183,7 @@ def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
         return len(items) == analysis.items, _abbreviated(short, items, name), named, coverage, analysis.terms.coverage(words)
 
     chosen = max(candidates, key=fit)  # the first of equals: the picker's order
-    if chosen[4] is None and _misses_the_thing(analysis, chosen[1], quotes):
+    if chosen[4] is None and _misses_the_thing(analysis, chosen[1] + folded("".join(chosen[0])), quotes):
         # "对志愿者人数有啥要求": the sentence on 志愿者, not the list of all the standards
         return _open_line(analysis, quotes)
     return chosen[3]
@@ -255,8 +256,10 @@ def _yes_no_line(analysis: Analysis, quotes: list[Quote]) -> str:
     adverse = bool(_ADVERSE.search(analysis.asks))
     if _HEDGED.search(rule):
         word = "要看"  # "原则上应由…担任": the rule itself allows exceptions
+    elif _OBLIGED.search(analysis.asks) and _PERMITS.search(rule) and not _FORBIDS.search(rule):
+        word = "不一定"  # "是不是每年都得重新评": "可到任期届满后再重新评定" allows otherwise
     elif negative != adverse:
-        word = "没有" if verb == "有" else f"不{verb}"
+        word = "不会" if adverse else "没有" if verb == "有" else f"不{verb}"  # "就不算了吗": 不会 (it still counts)
     else:
         word = "会" if adverse else verb
     return f"答：{word}，{_ENDING.sub('', _MARKER.sub('', rule))}。"

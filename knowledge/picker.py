@@ -169,16 +169,25 @@ def _outline_quote(terms: Terms, documents: list[Document], generation) -> Quote
         path = doc.metadata["section"].split(" > ")
         for depth in range(1, len(path) + 1):
             section = " > ".join(path[:depth])
-            key = (terms.coverage(_folded(section)), -rank, -depth)
+            headings = _outline(generation, doc.metadata["doc_id"], section)
+            # The ending its items share names what they are ("…方面": "基本标准有哪几个方面").
+            key = (terms.coverage(_folded(section + _shared_ending(headings))), -rank, -depth)
             if key[0] < OUTLINE_COVERAGE or (best and key <= best[0]):
                 continue
-            headings = _outline(generation, doc.metadata["doc_id"], section)
             if len(headings) >= MIN_OUTLINE:
                 units = [Unit(heading, n, n, n) for n, heading in enumerate(headings)]
                 outlined = Document(id=doc.id, page_content="\n".join(headings),
                                     metadata={**doc.metadata, "section": section})
                 best = (key, Quote(outlined, units, "", key[0]))
     return best[1] if best else None
+
+
+def _shared_ending(headings: tuple[str, ...]) -> str:
+    """The longest ending (two characters or more) every heading has: "方面" of "1.规范基本设置方面…"."""
+    ending = ""
+    while headings and all(len(h) > len(ending) + 1 for h in headings) and len({h[-len(ending) - 1:] for h in headings}) == 1:
+        ending = headings[0][-len(ending) - 1:]
+    return ending if len(ending) >= 2 else ""
 
 
 @lru_cache(maxsize=256)
