@@ -62,6 +62,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     cookie_signer = Signer(secret, salt="zhibu-web-session")
     entry_signer = URLSafeTimedSerializer(secret, salt="zhibu-web-entry")
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.auto_reload = False  # not a stat() of each template file per render: a new version restarts
 
     async def purge_daily() -> None:
         while True:
