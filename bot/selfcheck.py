@@ -46,6 +46,7 @@ class CheckState:
 
     def __init__(self, data: dict) -> None:
         self.data = data
+        self._questions: tuple[tuple, list] | None = None  # (domain, year) and their questions, for this turn
 
     phase = _field("phase", IDLE)
     domain = _field("domain")
@@ -104,7 +105,11 @@ class CheckState:
 
     def questions(self) -> list:
         # With the year: a year the texts give no figure for adds a question for the 上级's figure.
-        return questions_for(self.domain, self.year)
+        # Built once per (domain, year) of this view: a turn asks for them a dozen times (scan, number_of).
+        key = (self.domain, self.year)
+        if self._questions is None or self._questions[0] != key:
+            self._questions = (key, questions_for(*key))
+        return self._questions[1]
 
     def question(self, key: str | None):
         return next((q for q in self.questions() if q.key == key), None)

@@ -48,6 +48,7 @@ class Transcript:
         self.messages = [dict(message) for message in messages]
         self.next_id = next_id
         self._retention_s = retention_days * 86400
+        self.stripped: set[int] = set()  # messages that lost their choice buttons to a newer question
 
     def find(self, message_id: int | None) -> dict | None:
         return next((m for m in self.messages if m["id"] == message_id), None)
@@ -55,7 +56,10 @@ class Transcript:
     def add(self, who: str, text: str, rows: list | None = None, file: dict | None = None) -> int:
         if rows and any(button["choice"] for row in rows for button in row):
             for earlier in self.messages:
-                earlier["rows"] = _without_choices(earlier.get("rows", []))
+                kept = _without_choices(earlier.get("rows", []))
+                if kept != earlier.get("rows", []):
+                    earlier["rows"] = kept
+                    self.stripped.add(earlier["id"])
         message = {"id": self.next_id, "who": who, "text": text, "rows": rows or [], "file": file, "passages": [],
                    "at": time.time()}
         self.messages.append(message)
@@ -66,8 +70,9 @@ class Transcript:
         """Apply the core's replies; `pressed`: the message whose button was pressed; `keep_document(reply)`
         stores a document and returns its download token."""
         changes = Changes()
-        before = {m["id"]: repr(m) for m in self.messages}
+        first_added = self.next_id
         target = self.find(pressed)
+        target_before = repr(target)
         for reply in replies:
             if reply.kind == "notice":
                 changes.notice = reply.text
@@ -81,8 +86,9 @@ class Transcript:
                 if reply.kind == "document" and reply.document is not None:
                     file = {"token": keep_document(reply), "name": reply.document.filename}
                 changes.added.append(self.add("bot", reply.text, rows_of(reply), file))
-        # Rewritten: edited, opened a clause, or lost its choices to a newer question.
-        changes.rewritten = [m["id"] for m in self.messages if m["id"] in before and before[m["id"]] != repr(m)]
+        # Rewritten (of the messages the page had): edited, opened a clause, or lost its choices to a newer question.
+        rewritten = set(self.stripped) | ({target["id"]} if target is not None and repr(target) != target_before else set())
+        changes.rewritten = [m["id"] for m in self.messages if m["id"] < first_added and m["id"] in rewritten]
         return changes
 
     def kept(self) -> list[dict]:

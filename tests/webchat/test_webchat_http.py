@@ -106,8 +106,8 @@ def test_bad_input_is_told_in_chinese(client, store):
     assert client.get("/files/not-a-token").status_code == 404
 
 
-def test_the_intranet_mode_opens_without_an_invitation_and_says_so(home, monkeypatch):
-    monkeypatch.setenv("ZHIBU_WEB_OPEN", "1")
+def test_the_intranet_mode_opens_without_an_invitation_and_says_so(settings, monkeypatch):
+    monkeypatch.setenv("ZHIBU_WEB_OPEN", "1")  # on the test's own home (`settings`), not the machine's
     get_settings.cache_clear()
     with TestClient(create_app(get_settings())) as client:
         page = client.get("/")
