@@ -29,6 +29,7 @@ from knowledge.preanswer import follow_up_context
 from knowledge.clauses import locate_clause, passage_holding
 from knowledge.eligibility import basis as place
 from knowledge.question import answer_type, domain_mentions, years_asked
+from knowledge.terms import ASKING
 from knowledge.text import tokenize, vocabulary
 from zhibu.errors import BadInput
 from zhibu.text import chinese_punctuation, quoted
@@ -69,14 +70,16 @@ def _asks(text: str) -> tuple:
             frozenset(domain for _, domain in domain_mentions(text)))
 
 
-def similarity(question: str, entry: dict, query_vector=None) -> float:
+def similarity(question: str, entry: dict, query_vector=None, own_words: str | None = None) -> float:
     """How close `question` is to the entry (0 when not close enough): the best of its texts. A text that
-    shares most words but asks another thing ("山东那边…", "2024年…", 谁来评 / 什么时候评) never counts."""
-    words, asks = _words(question), _asks(question)
+    shares most words but asks another thing ("山东那边…", "2024年…", 谁来评 / 什么时候评) never counts; a
+    follow-up asks what its own words ask ("多久评一次？" after "谁来评？")."""
+    words, asks = _words(question), _asks(own_words or question)
+    own = {word for word in _words(own_words) if not ASKING.search(word)} if own_words else set()  # not "由谁来"
     vector = query_vector(question) if query_vector and entry.get("vectors") else None
     best = 0.0
     for index, text in enumerate([entry["question"], *entry["wordings"]]):
-        if _asks(text) != asks:
+        if _asks(text) != asks or own and not own & _words(text):  # "这个钱由谁来出" is not "谁来评"
             continue
         keyword = _jaccard(words, _words(text))
         dense = _cosine(vector, entry["vectors"][index]) if vector else 0.0
@@ -102,7 +105,7 @@ def pre_answer(question: str, context) -> Answer | None:
     if not entries:
         return None
     query_vector = context.query_vector if context.embedding_id != "none" else None
-    scored = [(similarity(question, entry, query_vector), entry) for entry in entries
+    scored = [(similarity(question, entry, query_vector, context.own_words), entry) for entry in entries
               if suspension(entry, context.generation) is None]
     score, entry = max(scored, key=lambda pair: pair[0], default=(0.0, None))
     return as_answer(question, entry, context.generation, score) if score > 0 else None

@@ -19,9 +19,9 @@ UNSEEN_ACTION_SHARE = 0.25  # …and one they never use ("挣", "达标"): collo
 
 
 _MARKS = re.compile(r"[“”‘’\"'《》「」『』]")
-# A word that asks ("啥时候", "哪年哪月", "几颗", "多久") names the kind of answer, not what it is about.
+# A word that asks ("啥时候", "哪年哪月", "几颗", "多久", "由谁来") names the kind of answer, not what it is about.
 _ASKED_MEASURE = re.compile(r"(?:啥|什么|哪种|多大|多高|怎样的?)(程度|地步|水平|样子|规模)")
-_ASKING = re.compile(r"[哪几啥谁咋]|多少|什么|多久|多长|多大|怎么|怎样|如何")
+ASKING = re.compile(r"[哪几啥谁咋]|多少|什么|多久|多长|多大|怎么|怎样|如何")
 
 
 @lru_cache(maxsize=8192)
@@ -73,7 +73,7 @@ class Terms:
 
 def _asks(word: str, search) -> bool:
     """A question word the texts never use: it says what kind of answer is wanted, nothing to find."""
-    return bool(_ASKING.search(word)) and not search.passages_with(word)
+    return bool(ASKING.search(word)) and not search.passages_with(word)
 
 
 def _in_dictionary(word: str) -> bool:

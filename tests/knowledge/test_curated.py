@@ -70,6 +70,16 @@ def test_a_similar_question_gets_the_curated_answer_first_and_another_question_d
         assert ask(home, other).mode != "curated", other
 
 
+def test_a_follow_up_gets_a_curated_answer_only_for_what_it_asks_itself(home):
+    """"这个钱由谁来出？" after a question on the reward is not the curated "最强党支部由谁来评？"."""
+    assert run_zhibu("answers", "import", "--starter", home=home, env=KEYWORD_ONLY).returncode == 0
+    service = QAService(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none"))
+    first = service.ask("评上最强党支部的嘎查村有什么奖励？")
+    follow_up = service.ask("这个钱由谁来出？", context=first.context)
+    assert "预备党员审批权限" not in follow_up.answer.split("\n")[0]
+    assert "谁评定谁发放" in follow_up.answer
+
+
 def test_removing_or_replacing_the_cited_document_suspends_the_answer(home, tmp_path):
     assert run_zhibu("answers", "import", "--starter", home=home, env=KEYWORD_ONLY).returncode == 0
     assert ask(home, "最强党支部多长时间评一次？").mode == "curated"
