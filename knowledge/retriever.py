@@ -141,6 +141,7 @@ class HybridSearch:
         # A word the texts never use (often colloquial) weighs like a typical word, not the rarest.
         self._unseen_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._token_sets = [set(t) for t in tokens]
+        self.words = frozenset(token for t in tokens for token in t)  # every token of the texts (and headings)
         self._texts = [normalize_for_match(p.text) for p in self.passages]
         self._position = {p.chunk_id: i for i, p in enumerate(self.passages)}
         self._passage_counts: dict[str, int] = {}

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from knowledge.text import tokenize, vocabulary
+from knowledge.text import vocabulary
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 KNOWN_WORD = 50  # a run jieba's dictionary counts this often is a word of its own, not a typo
@@ -25,10 +25,9 @@ def correct(question: str, search) -> tuple[str, tuple[Correction, ...]]:
     """The question with typos of the texts' words replaced, and what was replaced."""
     from knowledge.text import _jieba
 
-    index = _sound_index(search.generation)
     corrections = []
     for word in dict.fromkeys(_jieba().lcut(question)):  # a typo is cut as one unknown word ("最墙")
-        meant = _meant(word, index, search) if 2 <= len(word) <= 4 else None
+        meant = _meant(word, search) if 2 <= len(word) <= 4 else None
         if meant:
             corrections.append(Correction(word, meant))
     for correction in corrections:
@@ -36,9 +35,10 @@ def correct(question: str, search) -> tuple[str, tuple[Correction, ...]]:
     return question, tuple(corrections)
 
 
-def _meant(typed: str, index: dict[tuple[str, ...], tuple[str, ...]], search) -> str | None:
+def _meant(typed: str, search) -> str | None:
     if not _CJK.match(typed) or search.passages_with(typed) or _is_word(typed):
-        return None
+        return None  # most questions stop here: the sound index is built only for a word that may be a typo
+    index = _sound_index(search.words)
     sounds = [word for word in index.get(_sound(typed), ()) if _one_apart(typed, word)]
     return sounds[0] if len(sounds) == 1 else None
 
@@ -63,11 +63,9 @@ def _sound(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def _sound_index(generation) -> dict[tuple[str, ...], tuple[str, ...]]:
-    """The texts' words of two to four characters (jieba's search-mode cut), by how they sound."""
-    words = sorted({token for passage in generation.passages for token in tokenize(passage.section + passage.text)
-                    if 2 <= len(token) <= 4 and _CJK.match(token)})
+def _sound_index(tokens: frozenset[str]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The texts' words of two to four characters (the search's own jieba tokens), by how they sound."""
     index: dict[tuple[str, ...], list[str]] = {}
-    for word in words:
+    for word in sorted(token for token in tokens if 2 <= len(token) <= 4 and _CJK.match(token)):
         index.setdefault(_sound(word), []).append(word)
     return {sound: tuple(found) for sound, found in index.items()}

@@ -33,7 +33,8 @@ fi
 .venv/bin/zhibu eval-qa tests/data/qa_fresh_followups.jsonl
 # The blind sets, written from the texts alone by someone who never read the code: figures, not a gate
 # (answered without a caveat, gold in the answer, answer line right, uncovered, off-topic, follow-ups).
+# "line right … judged by a reader" counts a helper's verdicts on the lines as they were judged.
 for set in qa_blind qa_blind_followups qa_blind_multipart; do
-  .venv/bin/zhibu eval-qa "tests/data/$set.jsonl"
+  .venv/bin/zhibu eval-qa "tests/data/$set.jsonl" --judged tests/data/qa_blind_lines_judged.jsonl
 done
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
