@@ -9,6 +9,7 @@ clause forbids what the question describes, or requires what the question says i
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.analysis import Analysis
@@ -149,54 +150,68 @@ def _open_line(analysis: Analysis, quotes: list[Quote]) -> str:
     return _line(_with_lead(unit, "，".join(chosen)))
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """A list the quotes hold: a quote's numbered items, or a series of one sentence clause."""
+
+    items: list[str]
+    words: str  # what says what it lists: the clause, or the numbered items' heading and lead-in (folded)
+    coverage: float  # of the question, by the sentence (or heading) it stands in
+    line: str
+    name: str | None = None  # the name a series is followed by ("四优"); None for numbered items
+
+
 def _list_line(analysis: Analysis, quotes: list[Quote]) -> str:
-    """The list the question asks for, among the quoted ones: a quote's numbered items (their titles where
-    they have one) or the sentence clause holding a series ("A、B和C"). Preferred in turn: the length the
-    question names ("哪五个"); items holding the abbreviation's character ("哪四优": 政治素质优…); a clause
-    naming what the question asks for ("要防止哪些", "哪些部门": "…等执纪执法部门"); the sentence (or for
-    numbered items, the heading and lead-in) covering most of the question."""
+    """The list the question asks for, among the quoted ones. Preferred in turn: the length the question
+    names ("哪五个"); the list an abbreviation names ("哪四优": the series followed by “四优”, or whose items
+    hold 优); a clause naming the verb and the kind asked ("要防止哪些", "哪些部门": "…等执纪执法部门"); the
+    sentence (or for numbered items, the heading and lead-in) covering most of the question."""
+    candidates = _listed(analysis, quotes)
+    if not candidates:  # "A、B等": a short series of the best sentence
+        series = [u for u in _units(quotes) if "、" in u.text]
+        return _line(max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))) if series else ""
     asked = _ASKED_LIST.search(analysis.asks)
     verb, category = (asked.group(1), asked.group(2)) if asked else (None, None)
     category = None if category and _GENERIC_CATEGORY.match(category) else category
     short = _ABBREVIATION.search(analysis.asks)
-    # (items, their clause or heading, the coverage of the question, the line, the name after a series — None for numbered items)
-    candidates: list[tuple[list[str], str, float, str, str | None]] = []
+
+    def fit(listed: _Listed) -> tuple:
+        named = 2 * bool(verb and verb in listed.words) + bool(category and category in listed.words)
+        return (len(listed.items) == analysis.items, _abbreviated(short, listed), named, listed.coverage,
+                analysis.terms.coverage(listed.words))
+
+    chosen = max(candidates, key=fit)  # the first of equals: the picker's order
+    if chosen.name is None and _misses_the_thing(analysis, chosen.words + folded("".join(chosen.items)), quotes):
+        return _open_line(analysis, quotes)  # "对志愿者人数有啥要求": the sentence on 志愿者, not every standard
+    return chosen.line
+
+
+def _listed(analysis: Analysis, quotes: list[Quote]) -> list[_Listed]:
+    """The lists of the quotes, in the picker's order: the best quote's numbered items, then each
+    sentence's series and runs of parallel clauses ("不设置…，不搞…，不搞…")."""
+    found = []
     numbered = _numbered(quotes[0])
     if len(numbered) >= 2:
         lead_in = folded(quotes[0].doc.metadata["section"] + "".join(u.text for u in quotes[0].units if u.item is None))
-        candidates.append((numbered, lead_in, analysis.terms.coverage(lead_in), "答：\n" + "\n".join(
-            f"{n}. {title}" for n, title in enumerate(numbered[:MAX_ITEMS], start=1)), None))  # None: numbered items
+        line = "答：\n" + "\n".join(f"{n}. {title}" for n, title in enumerate(numbered[:MAX_ITEMS], start=1))
+        found.append(_Listed(numbered, lead_in, analysis.terms.coverage(lead_in), line))
     for unit in _units(quotes):
         coverage = analysis.terms.coverage(folded(unit.lead + unit.text))
         for clause in _clauses(unit.text):
-            for items, named in _series(clause):
-                candidates.append((items, folded(clause), coverage, _line(clause), named))
-        for run in parallel_clauses(unit.text):  # "不设置…，不搞…，不搞…"
-            candidates.append((run, folded("，".join(run)), coverage, _line("，".join(run)), ""))
-    if not candidates:  # "A、B等": a short series of the best sentence
-        series = [u for u in _units(quotes) if "、" in u.text]
-        return _line(max(_clauses(_best(analysis, series).text), key=lambda c: c.count("、"))) if series else ""
-
-    def fit(candidate: tuple[list[str], str, float, str, str | None]) -> tuple:
-        items, words, coverage, _, name = candidate
-        named = 2 * bool(verb and verb in words) + bool(category and category in words)
-        return len(items) == analysis.items, _abbreviated(short, items, name), named, coverage, analysis.terms.coverage(words)
-
-    chosen = max(candidates, key=fit)  # the first of equals: the picker's order
-    if chosen[4] is None and _misses_the_thing(analysis, chosen[1] + folded("".join(chosen[0])), quotes):
-        # "对志愿者人数有啥要求": the sentence on 志愿者, not the list of all the standards
-        return _open_line(analysis, quotes)
-    return chosen[3]
+            found += [_Listed(items, folded(clause), coverage, _line(clause), name) for items, name in _series(clause)]
+        found += [_Listed(run, folded("，".join(run)), coverage, _line("，".join(run)), "")
+                  for run in parallel_clauses(unit.text)]
+    return found
 
 
-def _abbreviated(short: re.Match | None, items: list[str], name: str | None) -> float:
+def _abbreviated(short: re.Match | None, listed: _Listed) -> float:
     """How far a list is the one an abbreviation names ("哪四优"): named right after it (“四优”), else the
     share of its items holding the abbreviation's character (优)."""
     if short is None:
         return 0.0
-    if name and short.group()[1:] in name:
+    if listed.name and short.group()[1:] in listed.name:
         return 1.0
-    return sum(short.group(1) in item for item in items) / len(items)
+    return sum(short.group(1) in item for item in listed.items) / len(listed.items)
 
 
 def _misses_the_thing(analysis: Analysis, words: str, quotes: list[Quote]) -> bool:
