@@ -112,3 +112,13 @@ def test_counts_meet_the_minimums(single_turn, followups):
         "conversations": len({row["conversation"] for row in followups}),
     }
     assert all(counts[name] >= minimum for name, minimum in MINIMUMS.items()), counts
+
+
+def test_the_readers_judgements_are_of_the_blind_sets_typed_questions():
+    """Each verdict names a typed question of the blind sets, says right or wrong, and why (in Chinese)."""
+    blind = load("qa_blind.jsonl") + load("qa_blind_followups.jsonl")
+    typed = {row["question"] for row in blind if row.get("kind") in ("fact", "yesno", "list")}
+    judged = load("qa_blind_lines_judged.jsonl")
+    assert judged and all(row["question"] in typed for row in judged)
+    assert all(isinstance(row["right"], bool) and row["why"].strip() for row in judged)
+    assert all(row["line"] == "" or row["line"].startswith("答：") or row["line"].startswith("一、") for row in judged)
