@@ -56,17 +56,17 @@ class Limits:
     def check_text(self, size: int, name: str) -> None:
         if size > self.text_bytes:
             raise BadInput(f"文件文字太多（超过 {self.text_bytes / _MB:g} MB）：{name}。请拆分成几个文件再导入。"
-                           f"(the text of {name} exceeds ZHIBU_MAX_TEXT_MB={self.text_bytes / _MB:g})")
+                           "（上限由设置 ZHIBU_MAX_TEXT_MB 决定）")
 
     def check_unpacked(self, size: int, name: str) -> None:
         if size > self.unpacked_bytes:
             raise BadInput(f"文件解压后超过 {self.unpacked_bytes / _MB:g} MB，可能已损坏或被恶意构造：{name}。"
-                           f"(unpacking {name} exceeds ZHIBU_MAX_UNPACKED_MB={self.unpacked_bytes / _MB:g})")
+                           "（上限由设置 ZHIBU_MAX_UNPACKED_MB 决定）")
 
     def check_passages(self, count: int, name: str) -> None:
         if count > self.passages:
             raise BadInput(f"文件分段太多（{count} 段，上限 {self.passages} 段）：{name}。请拆分成几个文件再导入。"
-                           f"({name} splits into {count} passages, over ZHIBU_MAX_PASSAGES_PER_DOC={self.passages})")
+                           "（上限由设置 ZHIBU_MAX_PASSAGES_PER_DOC 决定）")
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -110,7 +110,7 @@ class _Budget:
         if time.monotonic() > self.deadline:
             raise _OverBudget(BadInput(
                 f"读取文件内容超过 {self.limits.extract_seconds:g} 秒，已停止：{self.name}。文件可能已损坏或被恶意构造。"
-                f"(extracting {self.name} exceeds ZHIBU_MAX_EXTRACT_S={self.limits.extract_seconds:g})"))
+                "（上限由设置 ZHIBU_MAX_EXTRACT_S 决定）"))
 
     def add_text(self, text: str) -> None:
         self.text_bytes += len(text.encode("utf-8"))
