@@ -287,7 +287,18 @@ def read_answer(question: Question, text: str, answers: dict[str, Any] | None = 
             return Reading(None, "不确定")
         raise
     _check_range(question, reading.value, answers or {})
+    _check_unit(question, word, reading)
     return reading
+
+
+def _check_unit(question: Question, word: str, reading: Reading) -> None:
+    """A reply counting another thing than the question ("9颗" at a points question) is said back, not
+    recorded silently in the question's unit."""
+    said, wanted = replies.unit_kind_said(word), replies.unit_kind(question.unit)
+    if question.kind in ("int", "number") and said and wanted and said != wanted and reading.value is not None:
+        raise Unclear(f"“{_said(word)}”的单位和这一题不一样：这一题问的是多少{question.unit}。",
+                      (reading._replace(shown=f"按{_show(question, reading.value)}记", confirm=False),
+                       Reading(None, "不确定")))
 
 
 def _read_bool(question: Question, word: str) -> Reading:

@@ -54,6 +54,7 @@ class Vocabulary(NamedTuple):
     particles: tuple[str, ...]
     date_words: dict[str, str]
     date_endings: tuple[str, ...]
+    unit_kinds: dict[str, str]  # a unit word → what it counts (颗 → 星, 块钱 → 元)
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +90,7 @@ def vocabulary() -> Vocabulary:
         particles=by_length(data["particles"]),
         date_words=data["date_words"],
         date_endings=by_length(data["date_endings"]),
+        unit_kinds={unit: kind for kind, units in data["unit_kinds"].items() for unit in units},
     )
 
 
@@ -152,6 +154,20 @@ def _said(word: str, clause: str, negatable: bool) -> bool:
             return True
         at = clause.find(word, at + 1)
     return False
+
+
+def unit_kind(unit: str) -> str | None:
+    """What a unit counts (颗星 → 星, 元 → 元); None for one that counts many things (个, 名)."""
+    return vocabulary().unit_kinds.get(unit)
+
+
+def unit_kind_said(text: str) -> str | None:
+    """What the unit typed right after the reply's number counts ("9颗" → 星), if it says."""
+    vocab = vocabulary()
+    match = _NUMBER_TOKEN.search(plain(text))
+    after = plain(text)[match.end():] if match else ""
+    unit = next((u for u in vocab.units if after.startswith(u)), "")
+    return vocab.unit_kinds.get(unit)
 
 
 def read_amount(text: str) -> Amount:

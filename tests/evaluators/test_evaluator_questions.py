@@ -366,6 +366,21 @@ def test_read_answer_says_what_it_understood(domain, key, text, value, shown, co
                                                              shown, confirm)
 
 
+@pytest.mark.parametrize("key, text, offered", [
+    ("points_score", "9颗", "按9分记"),  # stars typed at the points question
+    ("facts.stars", "8分", "按8颗星记"),
+    ("facts.collective_income_yuan", "5次", "按5元记"),
+])
+def test_a_reply_in_another_unit_is_asked_back_not_recorded_in_the_questions(key, text, offered):
+    from evaluators.questions import Unclear, read_answer
+
+    with pytest.raises(Unclear, match="的单位和这一题不一样") as raised:
+        read_answer(by_key("gacha_village")[key], text)
+    assert [option.shown for option in raised.value.options] == [offered, "不确定"]
+    assert read_answer(by_key("gacha_village")["facts.stars"], "8个").value == 8  # 个 counts anything
+    assert read_answer(by_key("gacha_village")["facts.collective_income_yuan"], "五万块").value == 50000
+
+
 def test_a_count_said_as_30多_is_not_taken_as_30_and_所有人_follows_its_whole():
     from evaluators.questions import Unclear, read_answer
 
