@@ -21,10 +21,11 @@ from typing import Awaitable, Callable
 from fastapi import HTTPException, Request
 from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from console.auth import SESSION_COOKIE
 from records.store import STORE_FAILURES, store_problem
+from zhibu.http_headers import adding
 
 SECURITY_HEADERS = (
     (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -69,11 +70,7 @@ class Edge:
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
+        with_headers = adding(SECURITY_HEADERS, send)
         refusal = await self.refusal(scope, Headers(scope=scope))
         if refusal is not None:
             await refusal(scope, receive, with_headers)

@@ -7,6 +7,8 @@ framing. The referrer goes to this site only (an invitation link carries its cod
 
 from __future__ import annotations
 
+from zhibu.http_headers import adding
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 HEADERS = (
@@ -17,7 +19,6 @@ HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 )
-NO_STORE = (b"cache-control", b"no-store")  # pages and files are one secretary's own
 
 
 class SecurityHeaders:
@@ -28,15 +29,5 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
-
-        async def with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                names = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [header for header in HEADERS if header[0] not in names]
-                if not static and NO_STORE[0] not in names:
-                    extra.append(NO_STORE)
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+        static = scope["path"].startswith("/static/")  # pages and answers are one secretary's own: not stored
+        await self.app(scope, receive, adding(HEADERS, send, no_store=not static))
