@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhibu.settings import Settings
@@ -88,16 +89,26 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
+class UnknownSchema(SQLAlchemyError):
+    """The database was last written by a version of Zhibu whose schema this one does not know (a newer
+    one, or another branch): a store failure like a locked or unreachable database, never a traceback."""
+
+
 def migrate(engine: Engine) -> None:
     """`alembic upgrade head` on this engine, without an ini file."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script.revision import RevisionError
+    from alembic.util.exc import CommandError
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with _migration_lock(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except (CommandError, RevisionError) as error:
+            raise UnknownSchema(f"unknown records schema: {error}") from error
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:

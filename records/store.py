@@ -386,7 +386,8 @@ def database_now(session: Session) -> datetime:
 
 _PROBLEMS = (("database is locked", "记录库正被其他程序占用"), ("readonly", "记录库所在文件夹只读或没有写入权限"),
              ("read-only", "记录库所在文件夹只读或没有写入权限"), ("disk is full", "磁盘空间不足"),
-             ("unable to open", "无法打开记录库文件"), ("connection", "无法连接数据库服务器"))
+             ("unable to open", "无法打开记录库文件"), ("connection", "无法连接数据库服务器"),
+             ("unknown records schema", "记录库由另一版本的程序写入，本版本无法识别（请核对程序版本）"))
 _OS_PROBLEMS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "记录库所在文件夹只读", errno.EACCES: "没有写入记录库的权限",
                 errno.EPERM: "没有写入记录库的权限"}
 

@@ -54,6 +54,24 @@ def test_a_read_only_records_folder_gives_chinese_and_the_chat_still_answers(set
     assert "Traceback" not in chat.stdout + chat.stderr
 
 
+def test_a_records_database_of_another_version_gives_chinese_and_the_chat_still_answers(tmp_path):
+    """A database last written by a Zhibu whose schema revision this one does not know (a newer version, or
+    another branch): before, `zhibu chat` died with alembic's traceback at the first question."""
+    home = tmp_path / "home"
+    (home / "records").mkdir(parents=True)
+    database = sqlite3.connect(home / "records" / "records.sqlite3")
+    database.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    database.execute("INSERT INTO alembic_version VALUES ('0099_from_a_newer_zhibu')")
+    database.commit()
+    database.close()
+    chat = run_zhibu("chat", home=home, input=QUESTION, env={"ZHIBU_EMBEDDING": "none"})
+    assert chat.returncode == 0 and "90%" in chat.stdout
+    assert "记录库由另一版本的程序写入" in chat.stdout + chat.stderr and "Traceback" not in chat.stdout + chat.stderr
+    with TestClient(create_app(Settings(_env_file=None, zhibu_home=home, zhibu_embedding="none")), base_url=LOCAL) as client:
+        refused = log_in(client)
+    assert refused.status_code == 503 and "记录库由另一版本的程序写入" in refused.text
+
+
 def test_a_full_records_disk_gives_chinese(tmp_path):
     home = tmp_path / "home"
     with tiny_disk(home / "records", "1m"):
