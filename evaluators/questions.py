@@ -326,7 +326,7 @@ def _read_count(question: Question, word: str) -> Reading:
     low = amount.low
     if amount.kind in ("more", "under"):  # a count feeds a ratio or a minimum: ask for the figure itself
         noun = _NOUNS.get(question.unit, "数字")
-        bound = f"至少{_show(question, low)}" if amount.kind == "more" else f"不到{_show(question, low)}"
+        bound = f"超过{_show(question, low)}" if amount.kind == "more" else f"不到{_show(question, low)}"  # 30多: 31 or more
         guess = low + 1 if amount.kind == "more" else low - 1
         raise Unclear(f"“{_said(word)}”：请给出确切{noun}（{bound}）。",
                       (Reading(int(guess), f"按{_show(question, guess)}记"), Reading(None, "不确定")))

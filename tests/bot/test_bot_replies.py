@@ -61,7 +61,7 @@ async def test_a_figure_said_back_can_be_refused_or_replaced_by_the_exact_one(us
 async def test_a_count_given_as_30多_asks_for_the_exact_number_then_offers_the_least(user):
     user = await reach(user, "社区", "2023", "members_reviewing")
     await user.say("30多")
-    assert "请给出确切人数（至少30人）" in user.text and "members_reviewing" not in user.state["answers"]
+    assert "请给出确切人数（超过30人）" in user.text and "members_reviewing" not in user.state["answers"]
     await user.say("三十多个")  # not refused twice: the choices come
     labels = [button.label for button in user.buttons()]
     assert labels == ["按31人记", "不确定"], labels

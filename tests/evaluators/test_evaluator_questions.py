@@ -385,7 +385,7 @@ def test_a_count_said_as_30多_is_not_taken_as_30_and_所有人_follows_its_whol
     from evaluators.questions import Unclear, read_answer
 
     reviewing = by_key("gacha_village")["members_reviewing"]
-    with pytest.raises(Unclear, match="请给出确切人数（至少30人）") as raised:
+    with pytest.raises(Unclear, match="请给出确切人数（超过30人）") as raised:
         read_answer(reviewing, "30多")
     assert [option.value for option in raised.value.options] == [31, None]
     excellent = by_key("gacha_village")["members_rating_excellent"]
