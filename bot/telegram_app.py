@@ -35,6 +35,7 @@ from bot.library import Library
 from bot.persistence import SqlitePersistence
 from bot.text import MESSAGE_LIMIT, split_message
 from zhibu.errors import BadInput
+from zhibu.keyed_locks import KeyedLocks
 from zhibu.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -60,24 +61,15 @@ class PerUserOrder(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
 
     async def do_process_update(self, update: object, coroutine) -> None:
         key = _user_key(update)
         if key is None:
             await coroutine
             return
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._locks.hold(key):
+            await coroutine
 
     async def initialize(self) -> None:
         pass

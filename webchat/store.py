@@ -27,6 +27,7 @@ from records.database import database_url, engine_for
 from records.store import CHINA, now
 from webchat.models import BRANCH, PERSON, WebDocument, WebInvitation, WebSession
 from zhibu.errors import BadInput
+from zhibu.keyed_locks import KeyedLocks
 from zhibu.settings import Settings
 
 TURNS_AT_ONCE = 24  # per worker: turns holding a database connection (PostgreSQL) at the same time
@@ -138,27 +139,6 @@ def refusal(invitation: WebInvitation | None, moment: datetime) -> str | None:
     if invitation.uses >= invitation.max_uses:
         return f"这个邀请链接已用满 {invitation.max_uses} 次。请向组织部索取新的邀请链接。"
     return None
-
-
-class KeyedLocks:
-    """One asyncio.Lock per key while anyone holds or waits for it (this worker's share of the turn lock)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 class WebStore:
